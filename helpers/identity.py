@@ -1,0 +1,496 @@
+"""The lab's service layer: every form goes through these functions to reach the ACS SDK.
+
+Each function checks its inputs first (so a typo never costs a round trip), makes one SDK call,
+and returns a small frozen dataclass. Anything that goes wrong becomes a `LabError` whose text
+is one line saying what happened and what to do next: no tracebacks, never the access key.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from azure.communication.identity import CommunicationUserIdentifier
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceRequestTimeoutError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
+)
+
+from helpers.tokens import TokenFormatError, decode_token, mask_token, parse_expires_on
+
+__all__ = [
+    "ALL_SCOPES",
+    "MAX_MINUTES",
+    "MIN_MINUTES",
+    "Deleted",
+    "Identity",
+    "IssuedToken",
+    "LabError",
+    "Revoked",
+    "TokenCheck",
+    "check_token",
+    "create_identity",
+    "create_identity_and_token",
+    "delete_identity",
+    "describe_error",
+    "issue_token",
+    "refresh_token",
+    "revoke_tokens",
+    "validate_expiry_minutes",
+    "validate_identity_id",
+    "validate_scopes",
+]
+
+ALL_SCOPES = ("chat", "voip", "chat.join", "chat.join.limited", "voip.join")
+MIN_MINUTES = 60
+MAX_MINUTES = 1440
+# What the service uses when no expiry is sent (24 hours).
+DEFAULT_MINUTES = MAX_MINUTES
+
+T = TypeVar("T")
+
+
+class LabError(Exception):
+    """A failure explained in one line: what is wrong, then (in `hint`) what to do."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ):
+        self.message = _one_line(message)
+        self.hint = _one_line(hint) if hint else None
+        self.status = status
+        self.code = code
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}" if self.hint else self.message
+
+
+def _one_line(text: Any, limit: int = 300) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An ACS identity (a user of your app, as ACS knows it)."""
+
+    id: str
+
+    def __str__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True, repr=False)
+class IssuedToken:
+    """An access token and its expiry. `repr`/`str` show it masked, never whole."""
+
+    identity_id: str
+    token: str
+    expires_on_raw: str
+    expires_at: datetime
+    scopes: tuple[str, ...]
+    lifetime_minutes: int
+
+    @property
+    def masked(self) -> str:
+        return mask_token(self.token)
+
+    def __repr__(self) -> str:
+        return (
+            f"IssuedToken(identity_id={self.identity_id!r}, token={self.masked!r}, "
+            f"expires_at={self.expires_at.isoformat()!r}, scopes={self.scopes!r})"
+        )
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """Proof that all tokens of an identity issued before `at` were revoked."""
+
+    identity_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """Proof that an identity was deleted (its tokens were revoked with it)."""
+
+    identity_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What the local service says about a token; `available` is False on Azure."""
+
+    status: str
+    reason: str
+    available: bool
+    identity_id: str | None = None
+    scopes: tuple[str, ...] = field(default_factory=tuple)
+    expires_at: datetime | None = None
+
+
+# --------------------------------------------------------------------------- validation
+
+_IDENTITY_ID = re.compile(r"^8:(?:acs|dod-acs|gcch-acs|spool):[0-9A-Za-z-]+_[0-9A-Za-z_.-]+$")
+_ID_EXAMPLE = "8:acs:<resource id>_<identity>"
+
+
+def validate_scopes(scopes: Iterable[Any] | str | None) -> tuple[str, ...]:
+    """Return the scopes as lower-case strings in order, or raise LabError naming the problem."""
+    if isinstance(scopes, str):
+        scopes = scopes.split(",")
+    # CommunicationTokenScope members are str subclasses; .value gives the plain text.
+    names = [str(getattr(s, "value", s)).strip().lower() for s in (scopes or [])]
+    names = [n for n in dict.fromkeys(names) if n]
+    if not names:
+        raise LabError(
+            "No scope chosen.", hint="Pick at least one scope, for example chat or voip."
+        )
+    unknown = [n for n in names if n not in ALL_SCOPES]
+    if unknown:
+        raise LabError(
+            f"Unknown scope {', '.join(repr(u) for u in unknown)}.",
+            hint=f"Use one of: {', '.join(ALL_SCOPES)}.",
+        )
+    return tuple(names)
+
+
+_HOURS_MINUTES = re.compile(
+    r"^(?:(?P<h>\d+)\s*h(?:ours?|rs?)?)?\s*(?:(?P<m>\d+)\s*m(?:in(?:utes?)?)?)?$", re.I
+)
+
+
+def _to_minutes(value: Any) -> int:
+    """Read minutes from an int, a timedelta, (hours, minutes), '90', '1:30' or '1h 30m'."""
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        if seconds % 60:
+            raise ValueError
+        return int(seconds // 60)
+    if isinstance(value, tuple) and len(value) == 2:
+        hours, minutes = (_to_minutes(v) for v in value)
+        return hours * 60 + minutes
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        if re.fullmatch(r"\d+:\d{1,2}", text):
+            hours, minutes = text.split(":")
+            return int(hours) * 60 + int(minutes)
+        match = _HOURS_MINUTES.match(text)
+        if text and match and (match["h"] or match["m"]):
+            return int(match["h"] or 0) * 60 + int(match["m"] or 0)
+    raise ValueError
+
+
+def validate_expiry_minutes(value: Any) -> int | None:
+    """Return whole minutes within 60..1440, None for "service default", or raise LabError."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        minutes = _to_minutes(value)
+    except (ValueError, TypeError):
+        raise LabError(
+            f"Expiry {_one_line(value, 40)!r} is not a whole number of minutes.",
+            hint="Give minutes (e.g. 90) or hours and minutes (e.g. 1h 30m).",
+        ) from None
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        raise LabError(
+            f"Expiry of {minutes} minutes is outside the allowed range.",
+            hint=f"Choose between {MIN_MINUTES} minutes (1 hour) and {MAX_MINUTES} (24 hours).",
+        )
+    return minutes
+
+
+def validate_identity_id(identity: Any) -> str:
+    """Return a well-formed raw identity id (from a str, Identity or SDK identifier)."""
+    raw = getattr(identity, "raw_id", None) or getattr(identity, "id", None) or identity
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        raise LabError(
+            "No identity chosen.",
+            hint=f"Create an identity first, or paste an id like {_ID_EXAMPLE}.",
+        )
+    if _IDENTITY_ID.match(text):
+        return text
+    shown = _one_line(text, 40)
+    if text.startswith("eyJ"):
+        hint = "That looks like an access token; paste the identity id instead."
+    elif text.startswith("acs:"):
+        hint = "Add the leading '8:' (a token's skypeid claim omits it)."
+    else:
+        hint = f"An ACS identity id looks like {_ID_EXAMPLE}."
+    raise LabError(f"{shown!r} is not an ACS identity id.", hint=hint)
+
+
+# --------------------------------------------------------------------------- error translation
+
+_UNREACHABLE_HINT = "Re-run the connect cell (helpers.connect()) to restart the local service."
+_KEY_HINT = "Check COMMUNICATION_SERVICES_CONNECTION_STRING in .env."
+
+# The single place that turns a service error code into a lab message: (message, hint).
+# None as the message means "use the service's own message" (it is already specific).
+_SERVICE_ERRORS: dict[str, tuple[str | None, str | None]] = {
+    "IdentityNotFound": (
+        "That identity doesn't exist (it was deleted or never created here).",
+        "Create a new identity and try again.",
+    ),
+    "IdentityNotOwned": (
+        "That identity belongs to another Communication Services resource.",
+        "Use an identity created with this connection, or create a new one.",
+    ),
+    "ValidationError": (None, None),
+    "Denied": ("The service rejected the access key.", _KEY_HINT),
+    "InvalidAccessToken": ("The service rejected the credential.", _KEY_HINT),
+}
+# Used when the code is missing or unknown: by HTTP status.
+_STATUS_ERRORS: dict[int, tuple[str, str | None]] = {
+    400: ("The service refused the request as invalid.", None),
+    401: ("The service rejected the access key.", _KEY_HINT),
+    403: ("This credential isn't allowed to do that.", "Check the role or key you connect with."),
+    404: ("The service doesn't know that identity.", "Create a new identity and try again."),
+    429: ("Too many requests.", "Wait a few seconds and try again."),
+}
+
+
+def _endpoint_of(client: Any) -> str | None:
+    endpoint = getattr(client, "_endpoint", None) or getattr(client, "url", None)
+    return str(endpoint).rstrip("/") if endpoint else None
+
+
+def _chain(err: BaseException) -> Iterable[BaseException]:
+    """The error and everything it wraps (azure-core keeps the transport error inside)."""
+    seen: set[int] = set()
+    todo = [err]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend(
+            [current.__cause__, current.__context__, getattr(current, "inner_exception", None)]
+        )
+        todo.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+
+
+def _is_ssl_problem(err: BaseException) -> bool:
+    return any(
+        isinstance(e, ssl.SSLError)
+        or type(e).__name__ == "SSLError"
+        or "CERTIFICATE_VERIFY_FAILED" in str(e)
+        for e in _chain(err)
+    )
+
+
+def _from_http_error(err: HttpResponseError) -> LabError:
+    status = err.status_code
+    error = getattr(err, "error", None)
+    code = getattr(error, "code", None)
+    service_message = _one_line(getattr(error, "message", None) or err.reason or "no details")
+    message, hint = _SERVICE_ERRORS.get(code or "", (None, None))
+    if code not in _SERVICE_ERRORS:
+        message, hint = _STATUS_ERRORS.get(
+            status or 0, (f"The service answered {status} {err.reason or ''}".strip() + ".", None)
+        )
+        # Show what the service said too, since the status alone rarely explains it.
+        message = f"{message} The service said: {service_message}"
+    if message is None:
+        message = service_message
+    return LabError(message, hint=hint, status=status, code=code)
+
+
+def describe_error(err: BaseException, client: Any = None) -> LabError:
+    """Translate any failure from the SDK into a LabError (one line, never the key)."""
+    if isinstance(err, LabError):
+        return err
+    endpoint = _endpoint_of(client)
+    where = f" at {endpoint}" if endpoint else ""
+    if isinstance(err, HttpResponseError) and err.status_code is not None:
+        return _from_http_error(err)
+    if isinstance(err, ClientAuthenticationError):
+        # No HTTP status: the credential itself (Entra ID) failed before any request.
+        return LabError(
+            f"Couldn't sign in: {_one_line(err.message, 160)}",
+            hint="Run `az login` (or check the Entra ID settings) and reconnect.",
+        )
+    if isinstance(err, (ServiceRequestError, ServiceResponseError)) and _is_ssl_problem(err):
+        return LabError(
+            f"The service{where} has a certificate Python doesn't trust.",
+            hint="Reconnect with helpers.connect() so the local CA is trusted again.",
+        )
+    if isinstance(err, (ServiceRequestTimeoutError, ServiceResponseTimeoutError, TimeoutError)):
+        return LabError(f"The service{where} didn't answer in time.", hint=_UNREACHABLE_HINT)
+    if isinstance(err, (ServiceRequestError, ServiceResponseError, ConnectionError)):
+        return LabError(f"Can't reach the service{where} — is it running?", hint=_UNREACHABLE_HINT)
+    return LabError(f"Unexpected error: {type(err).__name__}: {_one_line(err, 200)}")
+
+
+def _call(client: Any, action: Callable[[], T]) -> T:
+    """Run one SDK call, turning its failures into LabError."""
+    if inspect.iscoroutinefunction(getattr(client, "create_user", None)):
+        raise LabError(
+            "This is the async client; the lab's helpers use the sync one.",
+            hint="Use helpers.connect() without use_async=True for the forms.",
+        )
+    try:
+        return action()
+    except LabError:
+        raise
+    except Exception as err:  # translated, not swallowed: the caller gets a LabError
+        raise describe_error(err, client) from None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --------------------------------------------------------------------------- operations
+
+
+def _issued(identity_id: str, access_token: Any, scopes: tuple[str, ...], minutes: int | None):
+    raw = str(access_token.expires_on)
+    expires_at = parse_expires_on(access_token.expires_on)
+    lifetime = minutes
+    if lifetime is None:
+        try:
+            span = decode_token(access_token.token).lifetime
+            lifetime = round(span.total_seconds() / 60) if span else DEFAULT_MINUTES
+        except TokenFormatError:
+            lifetime = DEFAULT_MINUTES
+    return IssuedToken(identity_id, access_token.token, raw, expires_at, scopes, lifetime)
+
+
+def _expiry_kwargs(minutes: int | None) -> dict[str, Any]:
+    return {} if minutes is None else {"token_expires_in": timedelta(minutes=minutes)}
+
+
+def create_identity(client: Any) -> Identity:
+    """Create a new ACS identity (no token yet)."""
+    user = _call(client, client.create_user)
+    return Identity(user.properties["id"])
+
+
+def issue_token(
+    client: Any, identity_id: Any, scopes: Iterable[Any], expires_in_minutes: Any = None
+) -> IssuedToken:
+    """Issue an access token for an existing identity, valid for 60..1440 minutes."""
+    identity_id = validate_identity_id(identity_id)
+    scopes = validate_scopes(scopes)
+    minutes = validate_expiry_minutes(expires_in_minutes)
+    user = CommunicationUserIdentifier(identity_id)
+    access_token = _call(
+        client, lambda: client.get_token(user, list(scopes), **_expiry_kwargs(minutes))
+    )
+    return _issued(identity_id, access_token, scopes, minutes)
+
+
+def create_identity_and_token(
+    client: Any, scopes: Iterable[Any], expires_in_minutes: Any = None
+) -> tuple[Identity, IssuedToken]:
+    """Create an identity and its first token in one request."""
+    scopes = validate_scopes(scopes)
+    minutes = validate_expiry_minutes(expires_in_minutes)
+    user, access_token = _call(
+        client,
+        lambda: client.create_user_and_token(list(scopes), **_expiry_kwargs(minutes)),
+    )
+    identity = Identity(user.properties["id"])
+    return identity, _issued(identity.id, access_token, scopes, minutes)
+
+
+def refresh_token(
+    client: Any, identity_id: Any, scopes: Iterable[Any], expires_in_minutes: Any = None
+) -> IssuedToken:
+    """Get a fresh token for an identity.
+
+    ACS has no refresh operation: refreshing *is* issuing a new token for the same identity.
+    The old token keeps working until it expires unless you revoke it.
+    """
+    return issue_token(client, identity_id, scopes, expires_in_minutes)
+
+
+def revoke_tokens(client: Any, identity_id: Any) -> Revoked:
+    """Revoke every token issued so far to the identity (the identity itself stays)."""
+    identity_id = validate_identity_id(identity_id)
+    user = CommunicationUserIdentifier(identity_id)
+    _call(client, lambda: client.revoke_tokens(user))
+    return Revoked(identity_id, _now())
+
+
+def delete_identity(client: Any, identity_id: Any) -> Deleted:
+    """Delete the identity; its tokens stop working and it can't get new ones."""
+    identity_id = validate_identity_id(identity_id)
+    user = CommunicationUserIdentifier(identity_id)
+    _call(client, lambda: client.delete_user(user))
+    return Deleted(identity_id, _now())
+
+
+_NO_INTROSPECTION = (
+    "Azure has no token-introspection API: a token is only checked when Chat or Calling uses it."
+)
+
+
+def _admin_for(client: Any) -> Any:
+    try:
+        from helpers.connection import backend_of  # lazy: written alongside this module
+    except ImportError:
+        return None
+    backend = backend_of(client)
+    return backend.admin() if backend is not None else None
+
+
+def check_token(client: Any, token: str, admin: Any = None) -> TokenCheck:
+    """Ask the local service whether a token would be accepted now, and why.
+
+    Only the local service can answer; on Azure this returns `available=False` with a
+    sentence explaining why, instead of failing.
+    """
+    if not isinstance(token, str) or not token.strip():
+        raise LabError("No token given.", hint="Issue a token first, or paste one.")
+    admin = admin if admin is not None else _admin_for(client)
+    if admin is None:
+        return TokenCheck("unknown", _NO_INTROSPECTION, available=False)
+    try:
+        report = admin.introspect(token.strip())
+    except Exception as err:  # the admin client speaks HTTP too; same translation
+        raise describe_error(err, client) from None
+    expires = report.get("expiresAt")
+    try:
+        expires_at = parse_expires_on(expires) if expires is not None else None
+    except TokenFormatError:
+        expires_at = None
+    return TokenCheck(
+        status=str(report.get("status", "unknown")),
+        reason=_one_line(report.get("reason") or ""),
+        available=True,
+        identity_id=report.get("identity"),
+        scopes=tuple(report.get("scopes") or ()),
+        expires_at=expires_at,
+    )

@@ -1,0 +1,56 @@
+# ACS Identity Lab: `make lab` opens the tutorial, `make test` proves it works.
+# Both create .venv and install on first use; later runs reinstall only when pyproject.toml changed.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+LAB_PORT ?= 8888
+APP_PORT ?= 8866
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+# JupyterLab refuses to run as root without this flag (containers, Binder-like boxes).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test app stress lint format install clean-state help
+
+help:
+	@echo "make lab     - open JupyterLab on notebooks/ (works offline: local ACS Identity service)"
+	@echo "make test    - lint + every test: unit, service, forms, notebooks (nbval), browser"
+	@echo "make app     - the Identity console as a standalone page (Voila)"
+	@echo "make stress  - long load / fault / fuzz runs; prints a summary"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m helpers.setup_lab
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	cd notebooks && $(BIN)/jupyter lab --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+app: $(STAMP)
+	cd notebooks && $(BIN)/voila identity-console.ipynb --port=$(APP_PORT) --Voila.ip=127.0.0.1 --no-browser
+
+stress: $(STAMP)
+	$(BIN)/python -m benchmarks.stress
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean-state: $(STAMP)
+	$(BIN)/acs-emulator reset

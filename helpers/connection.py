@@ -1,0 +1,228 @@
+"""`connect()`: one call that gives a learner a working `CommunicationIdentityClient`.
+
+* ``COMMUNICATION_SERVICES_CONNECTION_STRING`` set (environment or `.env`): a client for it.
+* ``COMMUNICATION_SERVICES_ENDPOINT`` set: a client using Entra ID (`DefaultAzureCredential`).
+* Neither: the embedded local ACS Identity service is started (or reused) in this process, its
+  connection string is put in ``os.environ`` and its certificate authority is trusted, so the
+  quickstart's own code - ``from_connection_string(os.environ[...])`` - works unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import socket
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from azure.communication.identity import CommunicationIdentityClient
+
+from .settings import CONNECTION_STRING_VAR, load_settings
+
+_lock = threading.Lock()
+_embedded = None  # the Emulator this process started, if any
+_backends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_last_backend: Backend | None = None
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a client talks to. `connection_string` is secret: it is never part of repr/str."""
+
+    kind: str  # "emulator" or "azure"
+    endpoint: str
+    auth: str  # "access key" or "Entra ID"
+    connection_string: str | None = field(default=None, repr=False)
+    ca_bundle: str | None = None
+
+    def describe(self) -> str:
+        """One line for the learner: which backend, which endpoint, which auth. Never the key."""
+        if self.kind == "emulator":
+            return (
+                f"Using the local ACS Identity service at {self.endpoint} "
+                f"(offline, {self.auth} authentication)."
+            )
+        return f"Using Azure Communication Services at {self.endpoint} ({self.auth})."
+
+    def admin(self):
+        """An admin client for the emulator's extras (introspection, listing), or None on Azure."""
+        if self.kind != "emulator" or not self.connection_string:
+            return None
+        from .emulator import AdminClient
+
+        return AdminClient(self.connection_string, ca_bundle=self.ca_bundle)
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+def _is_loopback(endpoint: str) -> bool:
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _combined_bundle(ca_bundle: str) -> str:
+    """Trust the local CA *in addition to* whatever this process already trusts.
+
+    The emulator's bundle already holds certifi's public CAs. If the learner set their own
+    REQUESTS_CA_BUNDLE (a corporate proxy, say), append the local CA to a copy of theirs.
+    """
+    current = os.environ.get("REQUESTS_CA_BUNDLE")
+    if not current or Path(current).resolve() == Path(ca_bundle).resolve():
+        return ca_bundle
+    if not Path(current).is_file():
+        return ca_bundle
+    local_ca = Path(ca_bundle).with_name("ca.pem")
+    combined = Path(ca_bundle).with_name("ca-bundle-with-yours.pem")
+    extra = local_ca.read_text() if local_ca.is_file() else Path(ca_bundle).read_text()
+    combined.write_text(Path(current).read_text().rstrip() + "\n" + extra)
+    return str(combined)
+
+
+def trust_local_ca(ca_bundle: str, ca_cert: str | None = None) -> str:
+    """Make this process (and programs it starts) trust the local service's certificate.
+
+    Sync client (requests) reads REQUESTS_CA_BUNDLE; the async client (aiohttp) reads
+    SSL_CERT_FILE - but only when aiohttp is first imported, so `connect(use_async=True)` also
+    passes the bundle explicitly. Node reads NODE_EXTRA_CA_CERTS (the local CA alone).
+    """
+    bundle = _combined_bundle(ca_bundle)
+    os.environ["REQUESTS_CA_BUNDLE"] = bundle
+    os.environ["SSL_CERT_FILE"] = bundle
+    if ca_cert:
+        os.environ["NODE_EXTRA_CA_CERTS"] = ca_cert
+    return bundle
+
+
+def _embedded_alive(emulator) -> bool:
+    """True while the service still accepts connections (a stopped or crashed one does not)."""
+    try:
+        with socket.create_connection(("127.0.0.1", int(emulator.port)), timeout=0.5):
+            return True
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def embedded_service(state_dir: str | os.PathLike | None = None):
+    """Start the embedded service for this process, or reuse it while it is still serving.
+
+    A service that died (stopped, crashed) is replaced by a fresh one on the same state dir, so
+    the identities made before are still there.
+    """
+    global _embedded
+    from . import emulator
+
+    with _lock:
+        if _embedded is not None and _embedded_alive(_embedded):
+            wanted = Path(state_dir).resolve() if state_dir else None
+            if wanted is None or Path(_embedded.state_dir).resolve() == wanted:
+                return _embedded
+        if _embedded is not None:
+            with contextlib.suppress(Exception):  # already gone; nothing to release
+                _embedded.stop()
+        _embedded = emulator.start(state_dir=state_dir)
+        return _embedded
+
+
+def stop_embedded_service() -> None:
+    """Stop the service `connect()` started in this process (the next `connect()` restarts it)."""
+    global _embedded
+    with _lock:
+        if _embedded is not None:
+            _embedded.stop()
+            _embedded = None
+
+
+def _make_client(endpoint_or_conn: str, credential=None, *, use_async: bool, **kwargs):
+    if use_async:
+        from azure.communication.identity.aio import (
+            CommunicationIdentityClient as AsyncClient,
+        )
+
+        cls = AsyncClient
+    else:
+        cls = CommunicationIdentityClient
+    if credential is None:
+        return cls.from_connection_string(endpoint_or_conn, **kwargs)
+    return cls(endpoint_or_conn, credential, **kwargs)
+
+
+def connect(
+    *,
+    use_async: bool = False,
+    quiet: bool = False,
+    state_dir: str | os.PathLike | None = None,
+    **client_kwargs,
+):
+    """Return a `CommunicationIdentityClient` for Azure or for the local service.
+
+    Prints one line saying which backend is in use (unless ``quiet``); never prints the key.
+    Extra keyword arguments go to the SDK client (e.g. ``retry_total=0``).
+    """
+    global _last_backend
+    settings = load_settings()
+    if settings.connection_string is not None:
+        conn = settings.connection_string
+        local = _is_loopback(conn.endpoint)
+        backend = Backend(
+            kind="emulator" if local else "azure",
+            endpoint=conn.endpoint,
+            auth="access key",
+            connection_string=conn.raw,
+            ca_bundle=os.environ.get("REQUESTS_CA_BUNDLE") if local else None,
+        )
+        if use_async and backend.ca_bundle:
+            client_kwargs.setdefault("connection_verify", backend.ca_bundle)
+        client = _make_client(conn.raw, use_async=use_async, **client_kwargs)
+    elif settings.endpoint is not None:
+        from azure.identity import DefaultAzureCredential
+
+        if use_async:
+            from azure.identity.aio import DefaultAzureCredential as AsyncDefault
+
+            credential = AsyncDefault()
+        else:
+            credential = DefaultAzureCredential()
+        backend = Backend(kind="azure", endpoint=settings.endpoint, auth="Entra ID")
+        client = _make_client(settings.endpoint, credential, use_async=use_async, **client_kwargs)
+    else:
+        service = embedded_service(state_dir)
+        bundle = trust_local_ca(service.ca_bundle, getattr(service, "ca_cert", None))
+        os.environ[CONNECTION_STRING_VAR] = service.connection_string
+        backend = Backend(
+            kind="emulator",
+            endpoint=service.endpoint,
+            auth="access key",
+            connection_string=service.connection_string,
+            ca_bundle=bundle,
+        )
+        if use_async:
+            client_kwargs.setdefault("connection_verify", bundle)
+        client = _make_client(service.connection_string, use_async=use_async, **client_kwargs)
+    _backends[client] = backend
+    _last_backend = backend
+    if not quiet:
+        print(backend.describe())
+    return client
+
+
+def backend_of(client) -> Backend | None:
+    """The backend a client from `connect()` talks to (None for clients made elsewhere)."""
+    try:
+        return _backends.get(client)
+    except TypeError:
+        return None
+
+
+def current_backend() -> Backend | None:
+    """The backend of the most recent `connect()` in this process."""
+    return _last_backend

@@ -1,0 +1,63 @@
+"""`acs-emulator serve | info | reset` (also `python -m helpers.emulator`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .server import serve_forever
+from .state import default_state_dir, ensure_state
+from .store import Store
+
+
+def _info(state_dir) -> int:
+    st = ensure_state(state_dir)
+    rows = Store(st.db_path, st.resource_id).list()
+    deleted = sum(1 for r in rows if r.deleted_ns is not None)
+    last = st.read_last_serve() or {}
+    print(f"state dir:    {st.root}")
+    print(f"resource id:  {st.resource_id}")
+    print(f"last endpoint: {last.get('endpoint', 'unknown')}")
+    print(f"identities:   {len(rows) - deleted} active, {deleted} deleted")
+    print(f"CA bundle:    {st.ca_bundle}")
+    return 0
+
+
+def _reset(state_dir) -> int:
+    st = ensure_state(state_dir)
+    Store(st.db_path, st.resource_id).reset()
+    print(f"reset: all identities in {st.root} forgotten (ids are never reused)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="acs-emulator", description="Local Azure Communication Services Identity service."
+    )
+    parser.add_argument(
+        "--state-dir", default=None, help=f"state directory (default: {default_state_dir()})"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve HTTPS until interrupted")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--state-dir", dest="sub_state_dir", default=None)
+    for name, text in (("info", "show the state (never the key)"), ("reset", "forget identities")):
+        sub.add_parser(name, help=text).add_argument(
+            "--state-dir", dest="sub_state_dir", default=None
+        )
+    args = parser.parse_args(argv)
+    state_dir = args.sub_state_dir or args.state_dir
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # tornado's access log would print every request line; not needed on a console.
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)
+    if args.command == "serve":
+        return serve_forever(host=args.host, port=args.port, state_dir=state_dir)
+    if args.command == "info":
+        return _info(state_dir)
+    return _reset(state_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

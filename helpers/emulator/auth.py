@@ -1,0 +1,170 @@
+"""Request authentication: ACS HMAC-SHA256 and bearer tokens from the local Entra stand-in."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import email.utils
+import hashlib
+import hmac
+import re
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jwt
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError
+from cryptography.hazmat.primitives import serialization
+
+from .errors import Denied
+from .state import ensure_state
+
+MAX_SKEW = dt.timedelta(minutes=15)
+ACS_SCOPE = "https://communication.azure.com//.default"
+ENTRA_AUDIENCE = "https://communication.azure.com"
+ENTRA_ISSUER = "https://login.acs-identity-lab.local/emulator/v2.0"
+ENTRA_LIFETIME = 3600
+_SCHEME = "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256"
+_AUTH_RE = re.compile(re.escape(_SCHEME) + r"&Signature=([A-Za-z0-9+/=]+)")
+
+
+def content_hash(body: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+
+
+def _signature(key: bytes, string_to_sign: str) -> str:
+    mac = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(mac).decode("ascii")
+
+
+def sign_request(method: str, url: str, body_bytes: bytes, access_key: str) -> dict[str, str]:
+    """HMAC headers (plus Host) for a request, exactly as the Python SDK computes them."""
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    date = email.utils.formatdate(usegmt=True)
+    sha = content_hash(body_bytes or b"")
+    sts = f"{method.upper()}\n{target}\n{date};{parts.netloc};{sha}"
+    sig = _signature(base64.b64decode(access_key), sts)
+    return {
+        "Host": parts.netloc,
+        "x-ms-date": date,
+        "x-ms-content-sha256": sha,
+        "Authorization": f"{_SCHEME}&Signature={sig}",
+    }
+
+
+def verify_hmac(
+    method: str,
+    target: str,
+    headers,
+    body: bytes,
+    key: bytes,
+    now: dt.datetime | None = None,
+) -> None:
+    """Raise Denied unless the request carries a valid signature over its raw target."""
+    auth = headers.get("Authorization") or ""
+    date = headers.get("x-ms-date") or ""
+    sha = headers.get("x-ms-content-sha256")
+    host = headers.get("Host") or ""
+    m = _AUTH_RE.fullmatch(auth)
+    if not m or not date or sha is None or not host:
+        raise Denied()
+    try:
+        when = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        raise Denied() from None
+    if when.tzinfo is None or not date.rstrip().endswith("GMT"):
+        raise Denied()
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if abs(now - when) > MAX_SKEW:
+        raise Denied()
+    expected = _signature(key, f"{method}\n{target}\n{date};{host};{sha}")
+    # Compare both the signature and the body hash in constant time, and only then decide,
+    # so timing does not say which one was wrong.
+    sig_ok = hmac.compare_digest(expected.encode(), m.group(1).encode())
+    body_ok = hmac.compare_digest(content_hash(body).encode(), sha.encode("utf-8", "replace"))
+    if not (sig_ok and body_ok):
+        raise Denied()
+
+
+def verify_bearer(token: str, public_key) -> dict:
+    """Raise Denied unless `token` was minted by this state dir's local Entra stand-in."""
+    try:
+        return jwt.decode(
+            token,
+            public_key,
+            algorithms=["RS256"],
+            audience=ENTRA_AUDIENCE,
+            issuer=ENTRA_ISSUER,
+            options={"require": ["exp", "iat", "aud", "iss"]},
+        )
+    except jwt.InvalidTokenError:
+        raise Denied() from None
+
+
+def decode_key(access_key: str) -> bytes:
+    try:
+        return base64.b64decode(access_key)
+    except binascii.Error as exc:
+        raise ValueError("access key is not base64") from exc
+
+
+class LocalEntraCredential:
+    """azure-core TokenCredential minting 1-hour tokens the emulator accepts as Entra ID tokens."""
+
+    def __init__(self, state_dir: str | Path | None = None) -> None:
+        state = ensure_state(state_dir)
+        self._key = serialization.load_pem_private_key(
+            state.entra_key_path.read_bytes(), password=None
+        )
+        self._tenant = state.resource_id
+
+    def get_token(self, *scopes: str, **kwargs) -> AccessToken:
+        if list(scopes) != [ACS_SCOPE]:
+            raise ClientAuthenticationError(
+                f"LocalEntraCredential only issues tokens for the scope {ACS_SCOPE!r}."
+            )
+        now = int(time.time())
+        claims = {
+            "aud": ENTRA_AUDIENCE,
+            "iss": ENTRA_ISSUER,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ENTRA_LIFETIME,
+            "tid": self._tenant,
+            "oid": str(uuid.uuid4()),
+            "sub": "local-emulator-user",
+            "jti": str(uuid.uuid4()),
+        }
+        token = jwt.encode(claims, self._key, algorithm="RS256")
+        return AccessToken(token, now + ENTRA_LIFETIME)
+
+    def close(self) -> None:
+        """Nothing to release; present for the TokenCredential protocol."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class AsyncLocalEntraCredential(LocalEntraCredential):
+    """Async variant of LocalEntraCredential for the aio client."""
+
+    async def get_token(self, *scopes: str, **kwargs) -> AccessToken:  # type: ignore[override]
+        return LocalEntraCredential.get_token(self, *scopes, **kwargs)
+
+    async def close(self) -> None:  # type: ignore[override]
+        """Nothing to release."""
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()

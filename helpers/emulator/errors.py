@@ -1,0 +1,94 @@
+"""Every error the emulator can return, mapped to the ACS error envelope in one place."""
+
+from __future__ import annotations
+
+import json
+
+CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+class AcsError(Exception):
+    """Base class: an HTTP status plus the `{"error": {...}}` envelope."""
+
+    status = 500
+    code = "InternalError"
+    message = "An unexpected error occurred."
+
+    def __init__(self, message: str | None = None, target: str | None = None) -> None:
+        self.message = message or type(self).message
+        self.target = target
+        super().__init__(self.message)
+
+    def envelope(self) -> dict:
+        err = {"code": self.code, "message": self.message}
+        if self.target is not None:
+            err["target"] = self.target
+        return {"error": err}
+
+    def body(self) -> bytes:
+        return json.dumps(self.envelope()).encode("ascii")
+
+
+class ValidationError(AcsError):
+    status = 400
+    code = "ValidationError"
+
+
+class InvalidRequestBody(AcsError):
+    status = 400
+    code = "InvalidRequestBody"
+    message = "The request body is not valid."
+
+
+class UnsupportedApiVersion(AcsError):
+    status = 400
+    code = "UnsupportedApiVersion"
+
+
+class InvalidIdentity(AcsError):
+    status = 400
+    code = "InvalidIdentity"
+    message = "Provided identity is not a valid Communication Services user id."
+
+
+class Denied(AcsError):
+    # One bland message for every authentication failure, so a caller cannot learn
+    # which check (key, date, body hash, header shape) tripped.
+    status = 401
+    code = "Denied"
+    message = "Denied by the resource provider."
+
+
+class IdentityNotOwned(AcsError):
+    status = 401
+    code = "IdentityNotOwned"
+    message = "Provided identity doesn't belong to the resource."
+
+
+class IdentityNotFound(AcsError):
+    status = 404
+    code = "IdentityNotFound"
+    message = "Provided identity doesn't exist."
+
+
+class ResourceNotFound(AcsError):
+    status = 404
+    code = "NotFound"
+    message = "The requested resource does not exist."
+
+
+class MethodNotAllowed(AcsError):
+    status = 405
+    code = "MethodNotAllowed"
+    message = "The requested HTTP method is not allowed for this resource."
+
+
+class RequestTooLarge(AcsError):
+    status = 413
+    code = "RequestEntityTooLarge"
+    message = "The request body exceeds the 1 MiB limit."
+
+
+class InternalError(AcsError):
+    status = 500
+    code = "InternalError"

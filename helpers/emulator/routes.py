@@ -1,0 +1,399 @@
+"""The REST surface: tornado handlers that parse HTTP, call the store and shape responses."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+from tornado.web import Application, HTTPError, RequestHandler, stream_request_body
+
+from . import errors
+from .auth import verify_bearer, verify_hmac
+from .store import Identity, Store
+from .tokens import TokenService
+
+log = logging.getLogger("helpers.emulator")
+
+API_VERSIONS = ("2021-03-07", "2022-06-01", "2022-10-01", "2023-08-01", "2023-10-01")
+BASE_SCOPES = ("chat", "voip")
+JOIN_SCOPES = ("chat.join", "chat.join.limited", "voip.join")
+EXPIRY_FROM = "2022-10-01"
+JOIN_SCOPES_FROM = "2023-10-01"
+MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 60, 1440, 1440
+MAX_BODY = 1024 * 1024
+# Bodies up to this size are read and discarded before answering 413, so the client sees
+# the envelope instead of a reset connection; anything bigger is cut off.
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+@dataclass
+class Service:
+    """Everything a handler needs; one per running server."""
+
+    store: Store
+    tokens: TokenService
+    hmac_key: bytes
+    entra_public_key: object
+    resource_id: str
+
+
+def allowed_scopes(api_version: str) -> tuple[str, ...]:
+    return BASE_SCOPES + JOIN_SCOPES if api_version >= JOIN_SCOPES_FROM else BASE_SCOPES
+
+
+def _iso(ns: int | None) -> str | None:
+    if ns is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 1_000_000_000)) + (
+        f".{(ns % 1_000_000_000) // 1000:06d}+00:00"
+    )
+
+
+# --- body validation (pure functions, so the rules read top to bottom) --------------------
+
+
+def _parse_object(raw: bytes, content_type: str, required: bool) -> dict:
+    if not raw.strip():
+        if required:
+            raise errors.InvalidRequestBody("A non-empty request body is required.")
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.InvalidRequestBody(f"The request body is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        # The docs' HMAC tutorial posts `["chat"]` as text/plain to create; the service
+        # evidently ignores such a body, so treat it as absent there.
+        if not required and isinstance(data, list) and "json" not in content_type.lower():
+            return {}
+        raise errors.InvalidRequestBody("The request body must be a JSON object.")
+    return data
+
+
+def _scopes(value, api_version: str, field: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise errors.InvalidRequestBody(f"The field '{field}' must be an array of strings.", field)
+    allowed = allowed_scopes(api_version)
+    for scope in value:
+        if scope not in allowed:
+            shown = scope if len(scope) <= 60 else scope[:60] + "…"
+            raise errors.ValidationError(
+                f"Invalid scope '{shown}'. Allowed scopes for api-version {api_version}: "
+                f"{', '.join(allowed)}.",
+                "scopes",
+            )
+    return list(dict.fromkeys(value))
+
+
+def _minutes(body: dict, api_version: str) -> int:
+    value = body.get("expiresInMinutes")
+    if value is None:
+        return DEFAULT_MINUTES
+    if api_version < EXPIRY_FROM:
+        raise errors.ValidationError(
+            f"The field 'expiresInMinutes' is not supported in api-version {api_version}; "
+            f"use api-version {EXPIRY_FROM} or later.",
+            "expiresInMinutes",
+        )
+    # bool is an int subclass in Python, but `true` is not a number of minutes.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise errors.InvalidRequestBody(
+            "The field 'expiresInMinutes' must be an integer.", "expiresInMinutes"
+        )
+    if not MIN_MINUTES <= value <= MAX_MINUTES:
+        shown = value if abs(value) < 10**12 else "out of range"
+        raise errors.ValidationError(
+            f"ExpiresInMinutes value {shown} is invalid. "
+            f"Value must be within the [{MIN_MINUTES}, {MAX_MINUTES}] interval.",
+            "ExpiresInMinutes",
+        )
+    return value
+
+
+def issue_request(raw: bytes, content_type: str, api_version: str) -> tuple[list[str], int]:
+    """Validate an :issueAccessToken body; return (scopes, minutes)."""
+    body = _parse_object(raw, content_type, required=True)
+    if body.get("scopes") is None:
+        raise errors.ValidationError("Scopes: The Scopes field is required.", "Scopes")
+    scopes = _scopes(body["scopes"], api_version, "scopes")
+    if not scopes:
+        raise errors.ValidationError("Invalid scopes - Scopes field is required.", "scopes")
+    return scopes, _minutes(body, api_version)
+
+
+def create_request(raw: bytes, content_type: str, api_version: str) -> tuple[list[str], int]:
+    """Validate a create body; return (scopes, minutes); no scopes means no token."""
+    body = _parse_object(raw, content_type, required=False)
+    value = body.get("createTokenWithScopes")
+    scopes = [] if value is None else _scopes(value, api_version, "createTokenWithScopes")
+    return scopes, _minutes(body, api_version)
+
+
+# --- handlers ------------------------------------------------------------------------------
+
+
+@stream_request_body
+class BaseHandler(RequestHandler):
+    """Shared plumbing: headers, body streaming with a size cap, auth, error envelopes."""
+
+    api_versioned = True
+
+    def initialize(self, service: Service) -> None:
+        self.svc = service
+        self._t0 = time.perf_counter()
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._too_large = False
+
+    def set_default_headers(self) -> None:
+        self.clear_header("Server")
+        self.set_header("api-supported-versions", ", ".join(API_VERSIONS))
+        self.set_header("MS-CV", base64.b64encode(secrets.token_bytes(16)).decode()[:22] + ".0")
+
+    def prepare(self) -> None:
+        rid = self.request.headers.get("x-ms-client-request-id")
+        if rid:
+            self.set_header("x-ms-client-request-id", rid[:256])
+        length = self.request.headers.get("Content-Length")
+        if length is not None:
+            try:
+                n = int(length)
+            except ValueError:
+                raise errors.InvalidRequestBody("Content-Length is not a number.") from None
+            if n > MAX_BODY:
+                self._too_large = True
+                if n > DRAIN_LIMIT:
+                    raise errors.RequestTooLarge()
+                self.request.connection.set_max_body_size(n)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > MAX_BODY:
+            self._too_large = True
+            self._chunks = []
+        elif not self._too_large:
+            self._chunks.append(chunk)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self._chunks)
+
+    def begin(self) -> str | None:
+        """Size, auth and api-version checks every route runs first; returns the version."""
+        if self._too_large:
+            raise errors.RequestTooLarge()
+        self._authenticate()
+        if not self.api_versioned:
+            return None
+        version = self.get_query_argument("api-version", None)
+        url = f"{self.request.protocol}://{self.request.host}{self.request.path}"
+        if not version:
+            raise errors.UnsupportedApiVersion(
+                f"The HTTP resource that matches the request URI '{url}' requires the query "
+                f"parameter 'api-version'. Supported versions: {', '.join(API_VERSIONS)}."
+            )
+        if version not in API_VERSIONS:
+            shown = version if len(version) <= 40 else version[:40] + "…"
+            raise errors.UnsupportedApiVersion(
+                f"The HTTP resource that matches the request URI '{url}' "
+                f"does not support the API version '{shown}'."
+            )
+        return version
+
+    def _authenticate(self) -> None:
+        auth = self.request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            verify_bearer(auth[7:].strip(), self.svc.entra_public_key)
+        else:
+            verify_hmac(
+                self.request.method,
+                self.request.uri,
+                self.request.headers,
+                self.body,
+                self.svc.hmac_key,
+            )
+
+    def send_json(self, status: int, payload: dict) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", errors.CONTENT_TYPE)
+        self._stamp()
+        self.finish(json.dumps(payload).encode("ascii"))
+
+    def send_empty(self, status: int = 204) -> None:
+        self.set_status(status)
+        self._stamp()
+        self.finish()
+
+    def _stamp(self) -> None:
+        ms = int((time.perf_counter() - self._t0) * 1000)
+        self.set_header("X-Processing-Time", f"{ms}ms")
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, errors.AcsError):
+            err = exc
+        elif isinstance(exc, HTTPError) and exc.status_code == 405:
+            err = errors.MethodNotAllowed()
+        elif status_code == 404:
+            err = errors.ResourceNotFound()
+        elif status_code < 500:
+            err = errors.InvalidRequestBody("The request could not be understood.")
+            err.status = status_code
+        else:
+            # Reaching this branch is a bug: log the type only (never request data).
+            log.error("unexpected %s while handling %s", type(exc).__name__, self.request.method)
+            err = errors.InternalError()
+        self.set_status(err.status)
+        self.set_header("Content-Type", errors.CONTENT_TYPE)
+        self._stamp()
+        self.finish(err.body())
+
+    def log_exception(self, typ, value, tb) -> None:
+        # Expected errors are part of the API; only the unexpected ones are worth a traceback.
+        if isinstance(value, errors.AcsError | HTTPError):
+            return
+        log.error("unexpected error", exc_info=(typ, value, tb))
+
+    def _not_found(self, *args) -> None:
+        self.begin()
+        raise errors.ResourceNotFound()
+
+    # Every verb defaults to an authenticated 405 on known paths.
+    def _method_not_allowed(self, *args) -> None:
+        self.begin()
+        raise errors.MethodNotAllowed()
+
+    get = post = put = patch = delete = head = options = _method_not_allowed
+
+
+class CreateHandler(BaseHandler):
+    def post(self) -> None:
+        version = self.begin()
+        scopes, minutes = create_request(
+            self.body, self.request.headers.get("Content-Type", ""), version
+        )
+        if not scopes:
+            self.send_json(201, {"identity": {"id": self.svc.store.create()}})
+            return
+        new_id, issued_ns = self.svc.store.create_with_token()
+        tok = self.svc.tokens.mint(new_id, scopes, minutes, issued_ns)
+        self.send_json(
+            201,
+            {
+                "identity": {"id": new_id},
+                "accessToken": {"token": tok.token, "expiresOn": tok.expires_on},
+            },
+        )
+
+
+class IssueHandler(BaseHandler):
+    def post(self, identity_id: str) -> None:
+        version = self.begin()
+        # Body first (model validation precedes the action in the real service), then the id.
+        scopes, minutes = issue_request(
+            self.body, self.request.headers.get("Content-Type", ""), version
+        )
+        canonical = self.svc.store.check_id(identity_id)
+        issued_ns = self.svc.store.issue(canonical)
+        tok = self.svc.tokens.mint(canonical, scopes, minutes, issued_ns)
+        self.send_json(200, {"token": tok.token, "expiresOn": tok.expires_on})
+
+
+class RevokeHandler(BaseHandler):
+    def post(self, identity_id: str) -> None:
+        self.begin()
+        self.svc.store.revoke(identity_id)
+        self.send_empty()
+
+
+class IdentityHandler(BaseHandler):
+    def delete(self, identity_id: str) -> None:
+        self.begin()
+        self.svc.store.delete(identity_id)
+        self.send_empty()
+
+
+class NotFoundHandler(BaseHandler):
+    api_versioned = False
+    get = post = put = patch = delete = head = options = BaseHandler._not_found
+
+
+class HealthHandler(BaseHandler):
+    api_versioned = False
+
+    def get(self) -> None:
+        self.begin()
+        self.send_json(200, {"status": "ok", "resourceId": self.svc.resource_id})
+
+
+def identity_json(row: Identity) -> dict:
+    return {
+        "id": row.id,
+        "createdAt": _iso(row.created_ns),
+        "lastTokenIssuedAt": _iso(row.last_token_ns),
+        "revokedAt": _iso(row.revoked_before_ns),
+        "deletedAt": _iso(row.deleted_ns),
+    }
+
+
+class ListHandler(BaseHandler):
+    api_versioned = False
+
+    def get(self) -> None:
+        self.begin()
+        self.send_json(200, {"value": [identity_json(r) for r in self.svc.store.list()]})
+
+
+class IntrospectHandler(BaseHandler):
+    api_versioned = False
+
+    def post(self) -> None:
+        self.begin()
+        body = _parse_object(self.body, "application/json", required=True)
+        token = body.get("token")
+        if not isinstance(token, str):
+            raise errors.InvalidRequestBody("The field 'token' must be a string.", "token")
+        self.send_json(200, self.svc.tokens.introspect(token, self.svc.store))
+
+
+class ResetHandler(BaseHandler):
+    api_versioned = False
+
+    def post(self) -> None:
+        self.begin()
+        self.svc.store.reset()
+        self.send_empty()
+
+
+def _log_request(handler: RequestHandler) -> None:
+    # Path only: the query never carries secrets today, but headers and bodies do, so the
+    # access log stays at "method path status time" and at DEBUG (notebooks stay quiet).
+    ms = 1000.0 * handler.request.request_time()
+    log.debug("%s %s %d %.1fms", handler.request.method, handler.request.path,
+              handler.get_status(), ms)  # fmt: skip
+
+
+def make_app(service: Service) -> Application:
+    """The tornado Application for one emulated resource."""
+    ident = r"/identities/([^/?]+)"
+    args = {"service": service}
+    return Application(
+        [
+            (r"/identities", CreateHandler, args),
+            (ident + r"/:issueAccessToken", IssueHandler, args),
+            (ident + r"/:revokeAccessTokens", RevokeHandler, args),
+            (ident, IdentityHandler, args),
+            (r"/_emulator/health", HealthHandler, args),
+            (r"/_emulator/identities", ListHandler, args),
+            (r"/_emulator/tokens:introspect", IntrospectHandler, args),
+            (r"/_emulator/reset", ResetHandler, args),
+        ],
+        default_handler_class=NotFoundHandler,
+        default_handler_args=args,
+        compress_response=False,
+        log_function=_log_request,
+    )

@@ -1,0 +1,146 @@
+"""Local certificate authority and a server certificate for localhost, 127.0.0.1 and ::1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Callable
+from pathlib import Path
+
+import certifi
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+CA_CERT = "ca-cert.pem"
+CA_KEY = "ca-key.pem"
+CA_BUNDLE = "ca-bundle.pem"
+SERVER_CERT = "server-cert.pem"
+SERVER_KEY = "server-key.pem"
+
+CA_DAYS = 3650
+SERVER_DAYS = 825
+RENEW_BEFORE = dt.timedelta(days=30)
+
+Writer = Callable[[Path, bytes, int], None]
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _make_ca(root: Path, write: Writer) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ACS Identity Lab"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "ACS Identity Lab local emulator CA"),
+        ]
+    )
+    now = _now()
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=CA_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ski, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    write(root / CA_KEY, _key_pem(key), 0o600)
+    write(root / CA_CERT, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+
+
+def _make_server(root: Path, write: Writer) -> None:
+    ca_cert = x509.load_pem_x509_certificate((root / CA_CERT).read_bytes())
+    ca_key = serialization.load_pem_private_key((root / CA_KEY).read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
+    san = x509.SubjectAlternativeName(
+        [
+            x509.DNSName("localhost"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address("::1")),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=SERVER_DAYS))
+        .add_extension(san, critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    write(root / SERVER_KEY, _key_pem(key), 0o600)
+    write(root / SERVER_CERT, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+
+
+def _expiring(path: Path) -> bool:
+    cert = x509.load_pem_x509_certificate(path.read_bytes())
+    return cert.not_valid_after_utc - _now() < RENEW_BEFORE
+
+
+def ensure_certificates(root: Path, write: Writer) -> None:
+    """Create (or renew) the CA, the server cert and the combined bundle. Caller holds the lock."""
+    new_ca = False
+    if not (root / CA_CERT).exists() or not (root / CA_KEY).exists() or _expiring(root / CA_CERT):
+        _make_ca(root, write)
+        new_ca = True
+    if new_ca or not (root / SERVER_CERT).exists() or _expiring(root / SERVER_CERT):
+        _make_server(root, write)
+    if new_ca or not (root / CA_BUNDLE).exists():
+        # Public CAs first, so a process trusting this bundle still reaches real Azure.
+        public = Path(certifi.where()).read_bytes().rstrip(b"\n") + b"\n"
+        local = (root / CA_CERT).read_bytes()
+        write(root / CA_BUNDLE, public + b"\n# ACS Identity Lab local emulator CA\n" + local, 0o644)

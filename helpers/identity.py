@@ -279,7 +279,7 @@ _STATUS_ERRORS: dict[int, tuple[str, str | None]] = {
 }
 
 
-def _endpoint_of(client: Any) -> str | None:
+def endpoint_of(client: Any) -> str | None:
     endpoint = getattr(client, "_endpoint", None) or getattr(client, "url", None)
     return str(endpoint).rstrip("/") if endpoint else None
 
@@ -330,7 +330,7 @@ def describe_error(err: BaseException, client: Any = None) -> LabError:
     """Translate any failure from the SDK into a LabError (one line, never the key)."""
     if isinstance(err, LabError):
         return err
-    endpoint = _endpoint_of(client)
+    endpoint = endpoint_of(client)
     where = f" at {endpoint}" if endpoint else ""
     if isinstance(err, HttpResponseError) and err.status_code is not None:
         return _from_http_error(err)

@@ -40,13 +40,15 @@ def _signature(key: bytes, string_to_sign: str) -> str:
     return base64.b64encode(mac).decode("ascii")
 
 
-def sign_request(method: str, url: str, body_bytes: bytes, access_key: str) -> dict[str, str]:
+def sign_request(
+    method: str, url: str, body_bytes: bytes, access_key: str, *, date: str | None = None
+) -> dict[str, str]:
     """HMAC headers (plus Host) for a request, exactly as the Python SDK computes them."""
     parts = urlsplit(url)
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    date = email.utils.formatdate(usegmt=True)
+    date = date or email.utils.formatdate(usegmt=True)
     sha = content_hash(body_bytes or b"")
     sts = f"{method.upper()}\n{target}\n{date};{parts.netloc};{sha}"
     sig = _signature(base64.b64decode(access_key), sts)

@@ -151,7 +151,12 @@ class TokenCheck:
 
 # --------------------------------------------------------------------------- validation
 
-_IDENTITY_ID = re.compile(r"^8:(?:acs|dod-acs|gcch-acs|spool):[0-9A-Za-z-]+_[0-9A-Za-z_.-]+$")
+# The resource part is the resource's GUID; the part after '_' is opaque to clients.
+_IDENTITY_ID = re.compile(
+    r"^8:(?:acs|dod-acs|gcch-acs|spool):"
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"_[0-9A-Za-z_.-]+$"
+)
 _ID_EXAMPLE = "8:acs:<resource id>_<identity>"
 
 
@@ -266,6 +271,7 @@ _SERVICE_ERRORS: dict[str, tuple[str | None, str | None]] = {
         "Use an identity created with this connection, or create a new one.",
     ),
     "ValidationError": (None, None),
+    "InvalidIdentity": (None, f"An ACS identity id looks like {_ID_EXAMPLE}."),
     "Denied": ("The service rejected the access key.", _KEY_HINT),
     "InvalidAccessToken": ("The service rejected the credential.", _KEY_HINT),
 }
@@ -309,21 +315,16 @@ def _is_ssl_problem(err: BaseException) -> bool:
     )
 
 
-def _from_http_error(err: HttpResponseError) -> LabError:
-    status = err.status_code
-    error = getattr(err, "error", None)
-    code = getattr(error, "code", None)
-    service_message = _one_line(getattr(error, "message", None) or err.reason or "no details")
-    message, hint = _SERVICE_ERRORS.get(code or "", (None, None))
-    if code not in _SERVICE_ERRORS:
-        message, hint = _STATUS_ERRORS.get(
-            status or 0, (f"The service answered {status} {err.reason or ''}".strip() + ".", None)
-        )
-        # Show what the service said too, since the status alone rarely explains it.
-        message = f"{message} The service said: {service_message}"
-    if message is None:
-        message = service_message
-    return LabError(message, hint=hint, status=status, code=code)
+def _from_service(status: int | None, code: str | None, said: str, reason: str = "") -> LabError:
+    """Look the error code up in the table, falling back to the HTTP status."""
+    said = _one_line(said or reason or "no details")
+    if code in _SERVICE_ERRORS:
+        message, hint = _SERVICE_ERRORS[code]
+        return LabError(message or said, hint=hint, status=status, code=code)
+    fallback = (f"The service answered {status} {reason}".strip() + ".", None)
+    message, hint = _STATUS_ERRORS.get(status or 0, fallback)
+    # Show what the service said too, since the status alone rarely explains it.
+    return LabError(f"{message} The service said: {said}", hint=hint, status=status, code=code)
 
 
 def describe_error(err: BaseException, client: Any = None) -> LabError:
@@ -333,21 +334,30 @@ def describe_error(err: BaseException, client: Any = None) -> LabError:
     endpoint = endpoint_of(client)
     where = f" at {endpoint}" if endpoint else ""
     if isinstance(err, HttpResponseError) and err.status_code is not None:
-        return _from_http_error(err)
+        error = getattr(err, "error", None)
+        said = getattr(error, "message", None) or ""
+        return _from_service(err.status_code, getattr(error, "code", None), said, err.reason or "")
+    if isinstance(getattr(err, "status", None), int) and isinstance(
+        getattr(err, "code", None), str
+    ):
+        # The emulator's admin client reports errors as (status, code, message) too.
+        return _from_service(err.status, err.code, str(getattr(err, "message", "")))
     if isinstance(err, ClientAuthenticationError):
         # No HTTP status: the credential itself (Entra ID) failed before any request.
         return LabError(
             f"Couldn't sign in: {_one_line(err.message, 160)}",
             hint="Run `az login` (or check the Entra ID settings) and reconnect.",
         )
-    if isinstance(err, (ServiceRequestError, ServiceResponseError)) and _is_ssl_problem(err):
+    network = (ServiceRequestError, ServiceResponseError, OSError)
+    if isinstance(err, network) and _is_ssl_problem(err):
         return LabError(
             f"The service{where} has a certificate Python doesn't trust.",
             hint="Reconnect with helpers.connect() so the local CA is trusted again.",
         )
-    if isinstance(err, (ServiceRequestTimeoutError, ServiceResponseTimeoutError, TimeoutError)):
+    timeouts = (ServiceRequestTimeoutError, ServiceResponseTimeoutError, TimeoutError)
+    if isinstance(err, timeouts) or (isinstance(err, OSError) and "Timeout" in type(err).__name__):
         return LabError(f"The service{where} didn't answer in time.", hint=_UNREACHABLE_HINT)
-    if isinstance(err, (ServiceRequestError, ServiceResponseError, ConnectionError)):
+    if isinstance(err, network):
         return LabError(f"Can't reach the service{where} — is it running?", hint=_UNREACHABLE_HINT)
     return LabError(f"Unexpected error: {type(err).__name__}: {_one_line(err, 200)}")
 

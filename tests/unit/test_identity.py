@@ -1,0 +1,326 @@
+"""The service layer against the real local service: happy paths and every bad input."""
+
+import base64
+import socket
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from azure.communication.identity import CommunicationIdentityClient, CommunicationTokenScope
+
+from helpers import emulator
+from helpers import identity as lab
+from helpers.tokens import decode_token
+
+FOREIGN_ID = "8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000"
+WRONG_KEY = base64.b64encode(b"not the emulator's key, 32 bytes").decode()
+
+
+def make_client(connection_string, ca_bundle):
+    return CommunicationIdentityClient.from_connection_string(
+        connection_string, connection_verify=ca_bundle, retry_total=0
+    )
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory):
+    with emulator.start(state_dir=tmp_path_factory.mktemp("acs-state")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(emu):
+    return make_client(emu.connection_string, emu.ca_bundle)
+
+
+@pytest.fixture(scope="module")
+def admin(emu):
+    with emulator.AdminClient(emu.connection_string, ca_bundle=emu.ca_bundle) as admin_client:
+        yield admin_client
+
+
+@pytest.fixture
+def identity(client):
+    return lab.create_identity(client)
+
+
+def one_line_error(call) -> lab.LabError:
+    with pytest.raises(lab.LabError) as info:
+        call()
+    text = str(info.value)
+    assert "\n" not in text and "Traceback" not in text
+    return info.value
+
+
+class NeverCalled:
+    """A client that fails the test if validation lets a bad request through."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the SDK was called ({name}) despite invalid input")
+
+
+# --------------------------------------------------------------------------- happy paths
+
+
+def test_create_identity_returns_an_acs_id(client):
+    created = lab.create_identity(client)
+    assert created.id.startswith("8:acs:")
+    assert lab.validate_identity_id(created.id) == created.id
+
+
+def test_issue_token_carries_scopes_expiry_and_identity(client, identity):
+    issued = lab.issue_token(client, identity.id, ["chat", "voip"], 90)
+    assert issued.identity_id == identity.id
+    assert issued.scopes == ("chat", "voip")
+    assert issued.lifetime_minutes == 90
+    left = issued.expires_at - datetime.now(timezone.utc)
+    assert timedelta(minutes=89) < left <= timedelta(minutes=90)
+    assert issued.expires_at.tzinfo is not None
+    anatomy = decode_token(issued.token)
+    assert anatomy.identity_id == identity.id
+    assert anatomy.scopes == ["chat", "voip"]
+
+
+def test_issue_token_without_expiry_lasts_the_default_24_hours(client, identity):
+    issued = lab.issue_token(client, identity, [CommunicationTokenScope.VOIP])
+    assert issued.scopes == ("voip",)
+    assert issued.lifetime_minutes == lab.MAX_MINUTES
+
+
+def test_expires_on_raw_is_the_service_string(client, identity):
+    issued = lab.issue_token(client, identity.id, ["chat"], "1h 30m")
+    assert isinstance(issued.expires_on_raw, str)
+    assert issued.expires_on_raw.startswith(issued.expires_at.strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+def test_repr_and_str_of_an_issued_token_never_show_it_whole(client, identity):
+    issued = lab.issue_token(client, identity.id, ["chat"])
+    for text in (repr(issued), str(issued), f"{issued}"):
+        assert issued.token not in text
+        assert issued.masked in text
+
+
+def test_create_identity_and_token_in_one_request(client):
+    created, issued = lab.create_identity_and_token(client, ["chat.join", "voip.join"], 60)
+    assert issued.identity_id == created.id
+    assert issued.scopes == ("chat.join", "voip.join")
+    assert issued.lifetime_minutes == 60
+
+
+def test_refresh_gives_a_new_token_and_the_old_one_stays_valid(client, admin, identity):
+    old = lab.issue_token(client, identity.id, ["chat"])
+    new = lab.refresh_token(client, identity.id, ["chat"])
+    assert new.token != old.token
+    assert lab.check_token(client, old.token, admin=admin).status == "valid"
+
+
+def test_revoke_makes_earlier_tokens_revoked_but_new_ones_work(client, admin, identity):
+    issued = lab.issue_token(client, identity.id, ["voip"])
+    assert lab.check_token(client, issued.token, admin=admin).status == "valid"
+    revoked = lab.revoke_tokens(client, identity.id)
+    assert revoked.identity_id == identity.id and revoked.at.tzinfo is not None
+    assert lab.check_token(client, issued.token, admin=admin).status == "revoked"
+    fresh = lab.issue_token(client, identity.id, ["voip"])
+    assert lab.check_token(client, fresh.token, admin=admin).status == "valid"
+
+
+def test_delete_identity_then_its_token_and_id_are_dead(client, admin, identity):
+    issued = lab.issue_token(client, identity.id, ["chat"])
+    deleted = lab.delete_identity(client, identity.id)
+    assert deleted.identity_id == identity.id
+    check = lab.check_token(client, issued.token, admin=admin)
+    assert check.available and check.status == "identityDeleted"
+    assert check.reason and "\n" not in check.reason
+
+
+def test_check_token_reports_identity_scopes_and_expiry(client, admin, identity):
+    issued = lab.issue_token(client, identity.id, ["chat", "voip"], 120)
+    check = lab.check_token(client, issued.token, admin=admin)
+    assert check.available and check.status == "valid"
+    assert check.identity_id == identity.id
+    assert check.scopes == ("chat", "voip")
+    assert abs(check.expires_at - issued.expires_at) < timedelta(seconds=1)
+
+
+def test_check_token_on_garbage_says_malformed(client, admin):
+    assert lab.check_token(client, "not-a-token", admin=admin).status == "malformed"
+
+
+def test_check_token_without_introspection_explains_instead_of_failing(client, monkeypatch):
+    # What Azure looks like: the backend offers no admin client.
+    monkeypatch.setattr(lab, "_admin_for", lambda _client: None)
+    check = lab.check_token(client, "eyJhbGciOi.x.y")
+    assert check.available is False
+    assert "Azure has no token-introspection API" in check.reason
+
+
+# --------------------------------------------------------------------------- client-side checks
+
+
+@pytest.mark.parametrize(
+    ("scopes", "says"),
+    [
+        ([], "No scope chosen."),
+        (None, "No scope chosen."),
+        (["", " "], "No scope chosen."),
+        (["chat", "bogus"], "Unknown scope 'bogus'. Use one of: chat, voip,"),
+    ],
+)
+def test_bad_scopes_are_caught_before_calling_the_service(scopes, says):
+    err = one_line_error(lambda: lab.issue_token(NeverCalled(), FOREIGN_ID, scopes))
+    assert says in str(err)
+
+
+def test_scopes_are_normalised_and_deduplicated():
+    assert lab.validate_scopes(["Chat", " voip", "chat"]) == ("chat", "voip")
+    assert lab.validate_scopes("chat,voip.join") == ("chat", "voip.join")
+
+
+@pytest.mark.parametrize(
+    ("minutes", "says"),
+    [
+        (59, "Expiry of 59 minutes is outside the allowed range."),
+        (1441, "Expiry of 1441 minutes is outside the allowed range."),
+        ((24, 30), "Expiry of 1470 minutes is outside the allowed range."),
+        ("soon", "is not a whole number of minutes"),
+        (90.5, "is not a whole number of minutes"),
+        (True, "is not a whole number of minutes"),
+        (timedelta(seconds=90 * 60 + 1), "is not a whole number of minutes"),
+    ],
+)
+def test_bad_expiry_is_caught_before_calling_the_service(minutes, says):
+    err = one_line_error(lambda: lab.create_identity_and_token(NeverCalled(), ["chat"], minutes))
+    assert says in str(err)
+    assert "60" in str(err) or "minutes (e.g. 90)" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, None),
+        ("", None),
+        (60, 60),
+        ("1440", 1440),
+        ("1:30", 90),
+        ("2h", 120),
+        ("1h 30m", 90),
+        ("1 hour 5 minutes", 65),
+        ((1, 30), 90),
+        (timedelta(hours=3), 180),
+    ],
+)
+def test_expiry_accepts_minutes_or_hours_and_minutes(given, expected):
+    assert lab.validate_expiry_minutes(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("", "No identity chosen."),
+        (None, "No identity chosen."),
+        ("bob", "'bob' is not an ACS identity id. An ACS identity id looks like 8:acs:"),
+        ("8:acs:abc_def", "is not an ACS identity id"),
+        ("acs:00000000-0000-0000-0000-000000000000_1", "Add the leading '8:'"),
+        ("eyJhbGciOiJSUzI1NiJ9.e30.sig", "looks like an access token"),
+    ],
+)
+def test_bad_identity_ids_are_caught_before_calling_the_service(given, says):
+    for call in (
+        lambda: lab.issue_token(NeverCalled(), given, ["chat"]),
+        lambda: lab.revoke_tokens(NeverCalled(), given),
+        lambda: lab.delete_identity(NeverCalled(), given),
+    ):
+        assert says in str(one_line_error(call))
+
+
+def test_lab_error_keeps_message_hint_and_status_apart():
+    err = lab.LabError("Broken\nthing.", hint="Fix it.", status=400, code="X")
+    assert str(err) == "Broken thing. Fix it."
+    assert (err.message, err.hint, err.status, err.code) == ("Broken thing.", "Fix it.", 400, "X")
+
+
+def test_check_token_needs_a_token(client):
+    assert "No token given" in str(one_line_error(lambda: lab.check_token(client, " ")))
+
+
+# --------------------------------------------------------------------------- service-side errors
+
+
+def test_foreign_identity_is_reported_as_another_resources(client):
+    for call in (
+        lambda: lab.issue_token(client, FOREIGN_ID, ["chat"]),
+        lambda: lab.revoke_tokens(client, FOREIGN_ID),
+        lambda: lab.delete_identity(client, FOREIGN_ID),
+    ):
+        err = one_line_error(call)
+        assert err.status == 401 and err.code == "IdentityNotOwned"
+        assert "belongs to another Communication Services resource" in str(err)
+
+
+def test_deleted_identity_is_reported_as_not_existing(client, identity):
+    lab.delete_identity(client, identity.id)
+    for call in (
+        lambda: lab.issue_token(client, identity.id, ["chat"]),
+        lambda: lab.revoke_tokens(client, identity.id),
+    ):
+        err = one_line_error(call)
+        assert err.code == "IdentityNotFound"
+        assert str(err) == (
+            "That identity doesn't exist (it was deleted or never created here). "
+            "Create a new identity and try again."
+        )
+
+
+def test_wrong_key_is_reported_without_the_key(emu):
+    wrong = make_client(f"endpoint={emu.endpoint};accesskey={WRONG_KEY}", emu.ca_bundle)
+    err = one_line_error(lambda: lab.create_identity(wrong))
+    assert err.status == 401
+    assert "rejected the access key" in str(err)
+    assert "COMMUNICATION_SERVICES_CONNECTION_STRING" in str(err)
+    real_key = emu.connection_string.split("accesskey=", 1)[1]
+    assert WRONG_KEY not in str(err) and real_key not in str(err)
+
+
+def test_unreachable_service_says_where_and_what_to_do(emu):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on that port once the probe socket is closed.
+    nowhere = make_client(f"endpoint=https://127.0.0.1:{port}/;accesskey={WRONG_KEY}", None)
+    err = one_line_error(lambda: lab.create_identity(nowhere))
+    assert str(err).startswith(f"Can't reach the service at https://127.0.0.1:{port} — is it")
+    assert "helpers.connect()" in str(err)
+
+
+def test_stopped_emulator_is_unreachable_too(tmp_path):
+    with emulator.start(state_dir=tmp_path) as stopped:
+        client = make_client(stopped.connection_string, stopped.ca_bundle)
+        lab.create_identity(client)
+    err = one_line_error(lambda: lab.create_identity(client))
+    assert "Can't reach the service" in str(err)
+
+
+def test_untrusted_certificate_gets_a_trust_hint(emu):
+    # Without the lab's CA bundle the emulator's certificate can't be verified.
+    untrusted = make_client(emu.connection_string, True)
+    err = one_line_error(lambda: lab.create_identity(untrusted))
+    assert "certificate" in str(err) and "helpers.connect()" in str(err)
+
+
+def test_async_client_is_refused_with_a_hint(emu):
+    from azure.communication.identity.aio import CommunicationIdentityClient as AsyncClient
+
+    async_client = AsyncClient.from_connection_string(emu.connection_string)
+    assert "async client" in str(one_line_error(lambda: lab.create_identity(async_client)))
+
+
+def test_admin_errors_are_translated_like_service_errors(client, emu):
+    broken_admin = emulator.AdminClient(
+        f"endpoint={emu.endpoint};accesskey={WRONG_KEY}", ca_bundle=emu.ca_bundle
+    )
+    err = one_line_error(lambda: lab.check_token(client, "a.b.c", admin=broken_admin))
+    assert err.status == 401 and WRONG_KEY not in str(err)
+
+
+def test_unexpected_errors_become_one_line():
+    err = lab.describe_error(RuntimeError("boom\nsecond line"))
+    assert str(err) == "Unexpected error: RuntimeError: boom second line"

@@ -159,3 +159,24 @@ def test_parse_expires_on_rejects_garbage_in_one_line(raw):
 )
 def test_describe_duration_reads_like_a_person(delta, text):
     assert describe_duration(delta) == text
+
+
+def test_decodes_a_real_token_from_the_local_service(tmp_path):
+    from azure.communication.identity import CommunicationIdentityClient
+
+    from helpers import emulator
+
+    with emulator.start(state_dir=tmp_path) as emu:
+        client = CommunicationIdentityClient.from_connection_string(
+            emu.connection_string, connection_verify=emu.ca_bundle, retry_total=0
+        )
+        user, token = client.create_user_and_token(
+            ["voip", "chat"], token_expires_in=timedelta(minutes=75)
+        )
+    anatomy = decode_token(token.token)
+    assert anatomy.identity_id == user.properties["id"]
+    assert anatomy.scopes == ["voip", "chat"]
+    assert anatomy.lifetime == timedelta(minutes=75)
+    assert anatomy.resource_id and anatomy.resource_id in user.properties["id"]
+    assert abs(parse_expires_on(token.expires_on) - anatomy.expires_at) < timedelta(seconds=1)
+    assert mask_token(token.token).endswith(f"…({len(token.token)} chars)")

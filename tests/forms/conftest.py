@@ -1,0 +1,39 @@
+"""Fixtures for driving the forms headlessly against the local service."""
+
+import logging
+
+import pytest
+from azure.communication.identity import CommunicationIdentityClient
+
+from helpers import emulator
+
+
+@pytest.fixture(autouse=True)
+def fail_on_callback_errors(caplog):
+    """ipywidgets swallows exceptions in click handlers and only logs them: make them fail."""
+    caplog.set_level(logging.WARNING)
+    yield
+    # caplog.records would only hold teardown records here; look at the test body's.
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    swallowed = [r for r in records if "Exception in callback" in r.getMessage()]
+    if swallowed:
+        pytest.fail(f"a widget callback raised: {swallowed[0].getMessage()}", pytrace=False)
+
+
+@pytest.fixture(scope="package")
+def emu(tmp_path_factory):
+    with emulator.start(state_dir=tmp_path_factory.mktemp("acs-forms")) as running:
+        yield running
+
+
+@pytest.fixture(scope="package")
+def client(emu):
+    return CommunicationIdentityClient.from_connection_string(
+        emu.connection_string, connection_verify=emu.ca_bundle, retry_total=0
+    )
+
+
+@pytest.fixture(scope="package")
+def admin(emu):
+    with emulator.AdminClient(emu.connection_string, ca_bundle=emu.ca_bundle) as admin_client:
+        yield admin_client

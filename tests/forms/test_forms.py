@@ -1,0 +1,379 @@
+"""Drive every form headlessly (.value = …, .click()) and check what the learner would see."""
+
+import base64
+import re
+from types import SimpleNamespace
+
+import pytest
+from azure.communication.identity import CommunicationIdentityClient
+
+from helpers import emulator, forms
+from helpers import identity as lab
+
+FOREIGN_ID = "8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000"
+WRONG_KEY = base64.b64encode(b"not the emulator's key, 32 bytes").decode()
+
+
+def assert_one_line_error(form, *expected):
+    """The form shows exactly one readable error line, and its buttons work again."""
+    assert form.last_error, "expected an error line"
+    assert "\n" not in form.last_error and "Traceback" not in form.last_error
+    assert form.error.value.count("⚠") == 1
+    for text in expected:
+        assert text in form.last_error
+    assert all(not b.disabled for b in form.action_buttons)
+
+
+def assert_ok(form):
+    assert form.last_error == "" and form.error.value == ""
+    assert "✓" in form.status.value
+    assert all(not b.disabled for b in form.action_buttons)
+
+
+class SpyClient:
+    """Passes calls to the real client and records, at each call, whether buttons were disabled."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.buttons = []
+        self.disabled_during_call = []
+
+    def __getattr__(self, name):
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def spy(*args, **kwargs):
+            self.disabled_during_call.append([b.disabled for b in self.buttons])
+            return attr(*args, **kwargs)
+
+        return spy
+
+
+class ExplodingClient:
+    """A client whose every call fails in a way nobody planned for."""
+
+    _endpoint = "https://127.0.0.1:1"
+
+    def create_user(self):
+        raise RuntimeError("disk on fire")
+
+    def get_token(self, *args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+
+@pytest.fixture
+def session():
+    return forms.LabSession()
+
+
+@pytest.fixture
+def identity_id(client, session):
+    created = lab.create_identity(client)
+    session.remember_identity(created)
+    return created.id
+
+
+# --------------------------------------------------------------------------- create identity
+
+
+def test_create_identity_shows_the_new_id_and_remembers_it(client, session):
+    form = forms.CreateIdentityForm(client, session)
+    form.create_button.click()
+    assert_ok(form)
+    assert len(session.identities) == 1
+    assert session.identities[0] in form.result.value
+    assert form.create_button.description == "Create identity"
+
+
+def test_buttons_are_disabled_while_the_call_is_in_flight(client):
+    spy = SpyClient(client)
+    form = forms.CreateIdentityForm(spy)
+    spy.buttons = form.action_buttons
+    form.create_button.click()
+    assert spy.disabled_during_call == [[True]]
+    assert not form.create_button.disabled
+
+
+def test_unreachable_service_is_one_line_with_what_to_do(tmp_path):
+    with emulator.start(state_dir=tmp_path) as stopped:
+        client = CommunicationIdentityClient.from_connection_string(
+            stopped.connection_string, connection_verify=stopped.ca_bundle, retry_total=0
+        )
+    form = forms.CreateIdentityForm(client)
+    form.create_button.click()
+    assert_one_line_error(form, "Can't reach the service at", "helpers.connect()")
+    assert form.result.value == ""
+
+
+def test_wrong_key_is_one_line_and_never_shows_a_key(emu):
+    wrong = CommunicationIdentityClient.from_connection_string(
+        f"endpoint={emu.endpoint};accesskey={WRONG_KEY}",
+        connection_verify=emu.ca_bundle,
+        retry_total=0,
+    )
+    form = forms.CreateIdentityForm(wrong)
+    form.create_button.click()
+    assert_one_line_error(form, "rejected the access key")
+    real_key = emu.connection_string.split("accesskey=", 1)[1]
+    for shown in (form.error.value, form.status.value, form.result.value):
+        assert WRONG_KEY not in shown and real_key not in shown
+
+
+def test_unexpected_exception_becomes_one_line_instead_of_escaping():
+    form = forms.CreateIdentityForm(ExplodingClient())
+    form.create_button.click()
+    assert_one_line_error(form)
+    assert form.last_error == "Unexpected error: RuntimeError: disk on fire"
+
+
+# --------------------------------------------------------------------------- issue token
+
+
+def test_issue_token_shows_it_masked_then_reveals_it(client, session, identity_id):
+    form = forms.IssueTokenForm(client, session)
+    assert form.identity_picker.dropdown.value == identity_id
+    form.scope_boxes["voip"].value = False
+    form.scope_boxes["chat"].value = True
+    form.scope_boxes["chat.join"].value = True
+    form.hours.value, form.minutes.value = 1, 30
+    form.issue_button.click()
+    assert_ok(form)
+
+    issued = session.latest_token(identity_id)
+    assert issued.scopes == ("chat", "chat.join") and issued.lifetime_minutes == 90
+    assert issued.masked in form.result.value
+    assert issued.token not in form.result.value
+    assert form.token_text.value == "" and form.token_text.layout.display == "none"
+
+    form.reveal_button.value = True
+    assert form.token_text.value == issued.token
+    assert form.token_text.layout.display != "none"
+    assert issued.token in form.result.value
+
+    form.reveal_button.value = False
+    assert form.token_text.value == "" and issued.token not in form.result.value
+
+
+def test_a_new_token_starts_hidden_again(client, session, identity_id):
+    form = forms.IssueTokenForm(client, session)
+    form.issue_button.click()
+    form.reveal_button.value = True
+    form.issue_button.click()
+    assert_ok(form)
+    assert form.reveal_button.value is False and form.token_text.value == ""
+
+
+def test_reveal_is_disabled_until_there_is_a_token(client, session):
+    form = forms.IssueTokenForm(client, session)
+    assert form.reveal_button.disabled
+    form.issue_button.click()  # no identity yet
+    assert form.reveal_button.disabled
+
+
+def test_typed_id_wins_over_the_picker(client, session, identity_id):
+    other = lab.create_identity(client)
+    form = forms.IssueTokenForm(client, session)
+    form.identity_picker.raw_id.value = f"  {other.id} "
+    form.issue_button.click()
+    assert_ok(form)
+    assert session.latest_token(other.id) is not None
+    assert session.latest_token(identity_id) is None
+    assert other.id in session.identities  # pasted ids join the pickers too
+
+
+def test_no_scope_is_one_line(client, session, identity_id):
+    form = forms.IssueTokenForm(client, session)
+    for box in form.scope_boxes.values():
+        box.value = False
+    form.issue_button.click()
+    assert_one_line_error(form, "No scope chosen.", "Pick at least one scope")
+
+
+def test_expiry_over_24_hours_is_flagged_and_refused(client, session, identity_id):
+    form = forms.IssueTokenForm(client, session)
+    form.hours.value, form.minutes.value = 24, 30
+    assert "⚠" in form.expiry.summary.value
+    form.issue_button.click()
+    assert_one_line_error(form, "1470 minutes is outside the allowed range", "1440")
+    form.minutes.value = 0
+    assert "⚠" not in form.expiry.summary.value and "1440 minutes" in form.expiry.summary.value
+
+
+def test_no_identity_is_one_line(client, session):
+    form = forms.IssueTokenForm(client, session)
+    form.issue_button.click()
+    assert_one_line_error(form, "No identity chosen.")
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("bob", "'bob' is not an ACS identity id."),
+        ("eyJhbGciOiJSUzI1NiJ9.e30.sig", "looks like an access token"),
+        (FOREIGN_ID, "belongs to another Communication Services resource"),
+    ],
+)
+def test_bad_or_foreign_ids_are_one_line(client, session, typed, says):
+    form = forms.IssueTokenForm(client, session)
+    form.identity_picker.raw_id.value = typed
+    form.issue_button.click()
+    assert_one_line_error(form, says)
+
+
+def test_deleted_identity_is_one_line(client, session, identity_id):
+    lab.delete_identity(client, identity_id)
+    form = forms.IssueTokenForm(client, session)
+    form.issue_button.click()
+    assert_one_line_error(form, "That identity doesn't exist", "Create a new identity")
+
+
+def test_widgets_have_descriptions_a_browser_can_find(client, session):
+    form = forms.IssueTokenForm(client, session)
+    assert form.issue_button.description == "Issue token"
+    assert form.reveal_button.description == "Reveal token"
+    assert [b.description for b in form.scope_boxes.values()] == list(lab.ALL_SCOPES)
+    assert (form.hours.description, form.minutes.description) == ("Hours", "Minutes")
+    assert (form.hours.min, form.hours.max, form.minutes.min, form.minutes.max) == (1, 24, 0, 59)
+    assert form.identity_picker.dropdown.description == "Identity"
+    assert form.identity_picker.raw_id.description == "or paste id"
+
+
+# --------------------------------------------------------------------------- other forms
+
+
+def test_create_identity_and_token_in_one_click(client, session):
+    form = forms.CreateIdentityAndTokenForm(client, session)
+    form.scope_boxes["chat"].value = True
+    form.create_button.click()
+    assert_ok(form)
+    [identity_id] = session.identities
+    issued = session.latest_token(identity_id)
+    assert issued.scopes == ("chat", "voip")
+    assert issued.masked in form.result.value and issued.token not in form.result.value
+    assert form.create_button.description == "Create identity and token"
+
+
+def test_refresh_keeps_scopes_and_says_the_old_token_still_works(client, admin, session):
+    form = forms.CreateIdentityAndTokenForm(client, session)
+    form.scope_boxes["voip"].value = False
+    form.scope_boxes["voip.join"].value = True
+    form.create_button.click()
+    [identity_id] = session.identities
+    old = session.latest_token(identity_id)
+
+    refresh = forms.RefreshTokenForm(client, session, admin=admin)
+    assert refresh.scopes.selected == ["voip.join"]  # taken from the previous token
+    refresh.refresh_button.click()
+    assert_ok(refresh)
+    new = session.latest_token(identity_id)
+    assert new.token != old.token
+    assert re.search(r"Previous token .*valid", refresh.result.value)
+    assert refresh.refresh_button.description == "Refresh token"
+
+
+def test_revoke_shows_the_latest_token_valid_before_and_revoked_after(client, admin, session):
+    issue = forms.CreateIdentityAndTokenForm(client, session)
+    issue.create_button.click()
+    form = forms.RevokeTokensForm(client, session, admin=admin)
+    form.revoke_button.click()
+    assert_ok(form)
+    before, after = form.result.value.split("after", 1)
+    assert ">valid<" in before and ">revoked<" in after
+    assert form.revoke_button.description == "Revoke tokens"
+
+
+def test_revoke_without_introspection_explains_why(client, session, monkeypatch):
+    monkeypatch.setattr(lab, "_admin_for", lambda _client: None)  # what Azure looks like
+    forms.CreateIdentityAndTokenForm(client, session).create_button.click()
+    form = forms.RevokeTokensForm(client, session)
+    form.revoke_button.click()
+    assert_ok(form)
+    assert "Azure has no token-introspection API" in form.result.value
+
+
+def test_revoke_foreign_identity_is_one_line(client, session):
+    form = forms.RevokeTokensForm(client, session)
+    form.identity_picker.raw_id.value = FOREIGN_ID
+    form.revoke_button.click()
+    assert_one_line_error(form, "belongs to another Communication Services resource")
+
+
+def test_delete_removes_the_identity_from_pickers_and_kills_its_token(client, admin, session):
+    forms.CreateIdentityAndTokenForm(client, session).create_button.click()
+    [identity_id] = session.identities
+    form = forms.DeleteIdentityForm(client, session, admin=admin)
+    form.delete_button.click()
+    assert_ok(form)
+    assert session.identities == []
+    assert identity_id in form.result.value and "identityDeleted" in form.result.value
+    assert form.delete_button.description == "Delete identity"
+
+    form.identity_picker.raw_id.value = identity_id
+    form.delete_button.click()
+    assert_one_line_error(form, "That identity doesn't exist")
+
+
+def test_connection_status_names_the_backend_and_hides_secrets(client, emu):
+    backend = SimpleNamespace(
+        kind="emulator",
+        endpoint=emu.endpoint,
+        auth="access key",
+        connection_string=emu.connection_string,
+    )
+    shown = forms.ConnectionStatus(client, backend=backend).result.value
+    assert "local ACS Identity service" in shown and emu.endpoint in shown
+    assert emu.connection_string not in shown
+    assert emu.connection_string.split("accesskey=", 1)[1] not in shown
+
+
+def test_connection_status_without_a_backend_falls_back_to_the_endpoint(client, emu):
+    shown = forms.ConnectionStatus(client).result.value
+    assert emu.endpoint.rstrip("/") in shown
+    assert emu.connection_string.split("accesskey=", 1)[1] not in shown
+
+
+# --------------------------------------------------------------------------- console
+
+
+def test_console_shares_one_session_across_every_picker(client, admin):
+    console = forms.IdentityConsole(client, admin=admin)
+    pickers = [
+        console.issue_token.identity_picker,
+        console.refresh_token.identity_picker,
+        console.revoke_tokens.identity_picker,
+        console.delete_identity.identity_picker,
+    ]
+    assert console.tabs.titles[0] == "Create identity" and len(console.tabs.children) == 6
+
+    console.create_identity.create_button.click()
+    [first] = console.session.identities
+    assert all(p.dropdown.value == first for p in pickers)
+    assert first in console.summary.value
+
+    console.issue_token.issue_button.click()
+    assert_ok(console.issue_token)
+    assert console.session.latest_token(first).masked in console.summary.value
+
+    console.create_identity_and_token.create_button.click()
+    second = console.session.identities[-1]
+    assert all(p.dropdown.value == second for p in pickers)  # newest selected everywhere
+    assert all(len(p.dropdown.options) == 2 for p in pickers)
+
+    console.delete_identity.identity_picker.dropdown.value = first
+    console.delete_identity.delete_button.click()
+    assert_ok(console.delete_identity)
+    assert all([v for _, v in p.dropdown.options] == [second] for p in pickers)
+    assert first not in console.summary.value
+
+
+def test_console_forms_all_recover_after_an_error(client):
+    console = forms.IdentityConsole(client)
+    for form, button in [
+        (console.issue_token, console.issue_token.issue_button),
+        (console.refresh_token, console.refresh_token.refresh_button),
+        (console.revoke_tokens, console.revoke_tokens.revoke_button),
+        (console.delete_identity, console.delete_identity.delete_button),
+    ]:
+        button.click()
+        assert_one_line_error(form, "No identity chosen.")

@@ -1,0 +1,79 @@
+"""The plain rendering functions behind the forms (no widgets, no network)."""
+
+from datetime import datetime, timedelta, timezone
+
+from helpers import identity as lab
+from helpers.forms import (
+    render_anatomy,
+    render_check,
+    render_connection,
+    render_error,
+    render_success,
+    render_token,
+)
+from tests.unit.test_tokens import acs_claims, make_jwt
+
+NOW = datetime(2023, 4, 21, 9, 0, tzinfo=timezone.utc)
+
+
+def issued_token() -> lab.IssuedToken:
+    token = make_jwt(acs_claims())
+    return lab.IssuedToken(
+        identity_id="8:acs:x_y",
+        token=token,
+        expires_on_raw="2023-04-22T08:39:12.0000000+00:00",
+        expires_at=datetime(2023, 4, 22, 8, 39, 12, tzinfo=timezone.utc),
+        scopes=("voip", "chat"),
+        lifetime_minutes=1440,
+    )
+
+
+def test_error_line_is_one_line_and_escaped():
+    shown = render_error("Bad <b>input</b>\nsecond line")
+    assert "\n" not in shown
+    assert "⚠ Bad &lt;b&gt;input&lt;/b&gt; second line" in shown
+
+
+def test_success_line_is_escaped():
+    assert "✓ a &amp; b" in render_success("a & b")
+
+
+def test_token_is_masked_unless_revealed():
+    issued = issued_token()
+    masked = render_token(issued, reveal=False, now=NOW)
+    assert issued.token not in masked and issued.masked in masked
+    assert issued.token in render_token(issued, reveal=True, now=NOW)
+
+
+def test_token_view_shows_scopes_expiry_and_time_left():
+    shown = render_token(issued_token(), now=NOW)
+    assert "voip, chat" in shown
+    assert "2023-04-22 08:39:12 UTC (in 23 h 39 min)" in shown
+    assert "2023-04-22T08:39:12.0000000+00:00" in shown
+
+
+def test_anatomy_table_lists_claims_and_survives_garbage():
+    table = render_anatomy(make_jwt(acs_claims()))
+    assert "<details>" in table and "acsScope" in table and "signature not checked" in table
+    assert "Can't show what's inside" in render_anatomy("nonsense")
+
+
+def test_check_line_says_status_and_reason_or_why_not_available():
+    valid = lab.TokenCheck("valid", "All good.", available=True)
+    assert "valid" in render_check("Token", valid) and "All good." in render_check("Token", valid)
+    azure = lab.TokenCheck("unknown", "Azure has no token-introspection API.", available=False)
+    assert "Azure has no token-introspection API." in render_check("Token", azure)
+    assert render_check("Token", None) == ""
+
+
+def test_connection_view_names_the_backend_and_hides_the_key():
+    shown = render_connection("emulator", "https://127.0.0.1:5000", "access key")
+    assert "local ACS Identity service" in shown
+    assert "https://127.0.0.1:5000" in shown
+    assert "key hidden" in shown
+    assert "Azure Communication Services" in render_connection("azure", "https://x", "Entra ID")
+
+
+def test_expired_token_says_so():
+    shown = render_token(issued_token(), now=NOW + timedelta(days=2))
+    assert "expired" in shown

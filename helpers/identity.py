@@ -467,13 +467,20 @@ _NO_INTROSPECTION = (
 )
 
 
+_admin_clients: dict[Any, Any] = {}  # one admin client per backend, reused across checks
+
+
 def _admin_for(client: Any) -> Any:
     try:
         from helpers.connection import backend_of  # lazy: written alongside this module
     except ImportError:
         return None
     backend = backend_of(client)
-    return backend.admin() if backend is not None else None
+    if backend is None:
+        return None
+    if backend not in _admin_clients:
+        _admin_clients[backend] = backend.admin()
+    return _admin_clients[backend]
 
 
 def check_token(client: Any, token: str, admin: Any = None) -> TokenCheck:

@@ -324,3 +324,29 @@ def test_admin_errors_are_translated_like_service_errors(client, emu):
 def test_unexpected_errors_become_one_line():
     err = lab.describe_error(RuntimeError("boom\nsecond line"))
     assert str(err) == "Unexpected error: RuntimeError: boom second line"
+
+
+def test_check_token_finds_the_admin_client_through_the_connection(client, emu, monkeypatch):
+    from helpers import connection
+
+    backend = connection.Backend(
+        kind="emulator",
+        endpoint=emu.endpoint,
+        auth="access key",
+        connection_string=emu.connection_string,
+        ca_bundle=emu.ca_bundle,
+    )
+    monkeypatch.setattr(connection, "backend_of", lambda _client: backend)
+    issued = lab.issue_token(client, lab.create_identity(client), ["chat"])
+    check = lab.check_token(client, issued.token)
+    assert check.available and check.status == "valid"
+
+
+def test_check_token_on_azure_explains_there_is_no_introspection(client, monkeypatch):
+    from helpers import connection
+
+    backend = connection.Backend(kind="azure", endpoint="https://x.azure.com", auth="Entra ID")
+    monkeypatch.setattr(connection, "backend_of", lambda _client: backend)
+    check = lab.check_token(client, "eyJhbGciOi.x.y")
+    assert not check.available
+    assert check.reason.startswith("Azure has no token-introspection API")

@@ -1,0 +1,117 @@
+"""`python -m helpers.emulator serve` plus an unmodified quickstart in a separate process."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+QUICKSTART = """
+import os
+from datetime import timedelta
+from azure.communication.identity import CommunicationIdentityClient
+
+client = CommunicationIdentityClient.from_connection_string(
+    os.environ["COMMUNICATION_SERVICES_CONNECTION_STRING"])
+identity = client.create_user()
+print("Created an identity with ID: " + identity.properties["id"])
+token_result = client.get_token(identity, ["voip"])
+print("Issued an access token with 'voip' scope that expires at " + token_result.expires_on + ":")
+token_result = client.get_token(identity, ["voip"], token_expires_in=timedelta(hours=1))
+client.revoke_tokens(identity)
+client.delete_user(identity)
+print("Deleted the identity")
+"""
+
+
+def _env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REQUESTS_CA", "SSL_CERT"))}
+    env.pop("COMMUNICATION_SERVICES_CONNECTION_STRING", None)
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def test_serve_quickstart_and_sigterm(tmp_path):
+    state = tmp_path / "state"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "helpers.emulator",
+            "serve",
+            "--port",
+            "0",
+            "--state-dir",
+            str(state),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+    )
+    try:
+        exports = {}
+        while len(exports) < 4:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            m = re.fullmatch(r"export (\w+)='(.*)'\n", line)
+            if m:
+                exports[m.group(1)] = m.group(2)
+        assert exports["NODE_EXTRA_CA_CERTS"].endswith("ca-cert.pem")
+        assert exports["SSL_CERT_FILE"] == exports["REQUESTS_CA_BUNDLE"]
+        run = subprocess.run(
+            [sys.executable, "-c", QUICKSTART],
+            env=_env(**exports),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        assert "Created an identity with ID: 8:acs:" in run.stdout
+        assert re.search(r"expires at \S+\.\d{7}\+00:00:", run.stdout)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        err = proc.stderr.read()
+        key = exports["COMMUNICATION_SERVICES_CONNECTION_STRING"].split("accesskey=")[1]
+        assert key not in err and "eyJ" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    info = subprocess.run(
+        [sys.executable, "-m", "helpers.emulator", "info", "--state-dir", str(state)],
+        env=_env(), capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert info.returncode == 0
+    assert "1 deleted" in info.stdout and key not in info.stdout
+    assert "https://127.0.0.1:" in info.stdout
+    reset = subprocess.run(
+        [sys.executable, "-m", "helpers.emulator", "reset", "--state-dir", str(state)],
+        env=_env(), capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert reset.returncode == 0
+
+
+def test_non_loopback_host_warns(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.emulator", "serve", "--host", "0.0.0.0",
+         "--state-dir", str(tmp_path / "s")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )  # fmt: skip
+    try:
+        assert "warning" in proc.stderr.readline()
+        assert proc.stdout.readline().startswith("export COMMUNICATION_SERVICES_CONNECTION_STRING=")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -23,6 +23,8 @@ from dotenv import dotenv_values
 
 CONNECTION_STRING_VAR = "COMMUNICATION_SERVICES_CONNECTION_STRING"
 ENDPOINT_VAR = "COMMUNICATION_SERVICES_ENDPOINT"
+# Set to "emulator" to ignore Azure settings (the test suite does: it must never reach Azure).
+BACKEND_VAR = "ACS_LAB_BACKEND"
 EXPECTED_FORMAT = "endpoint=https://<resource>.communication.azure.com/;accesskey=<key>"
 EXPECTED_ENDPOINT = "https://<resource>.communication.azure.com/"
 
@@ -184,6 +186,8 @@ def load_settings(
     (default `os.environ`), so notebook cells that read ``os.environ[...]`` see them.
     """
     env = os.environ if environ is None else environ
+    if (env.get(BACKEND_VAR) or "").strip().lower() == "emulator":
+        return Settings()
     files = find_env_files() if env_files is None else env_files
     merged: dict[str, str] = {}
     for path in reversed(files):  # nearer files override the project root's

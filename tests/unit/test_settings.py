@@ -176,3 +176,10 @@ def test_the_nearest_env_file_is_found_from_the_notebook_folder(tmp_path, monkey
     monkeypatch.chdir(notebooks)
     monkeypatch.setattr(settings_module, "PROJECT_ROOT", tmp_path / "elsewhere")
     assert settings_module.find_env_files() == [tmp_path / ".env"]
+
+
+def test_the_backend_switch_forces_the_local_service(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"{CONNECTION_STRING_VAR}={GOOD}\n")
+    environ = {"ACS_LAB_BACKEND": "emulator", ENDPOINT_VAR: ENDPOINT}
+    assert load_settings(environ=environ, env_files=[env_file]).mode == "emulator"

@@ -70,21 +70,23 @@ def _is_loopback(endpoint: str) -> bool:
         return False
 
 
-def _combined_bundle(ca_bundle: str) -> str:
+def _combined_bundle(ca_bundle: str, ca_cert: str | None) -> str:
     """Trust the local CA *in addition to* whatever this process already trusts.
 
     The emulator's bundle already holds certifi's public CAs. If the learner set their own
     REQUESTS_CA_BUNDLE (a corporate proxy, say), append the local CA to a copy of theirs.
     """
     current = os.environ.get("REQUESTS_CA_BUNDLE")
-    if not current or Path(current).resolve() == Path(ca_bundle).resolve():
+    if not current or not Path(current).is_file():
         return ca_bundle
-    if not Path(current).is_file():
+    if Path(current).resolve() == Path(ca_bundle).resolve():
         return ca_bundle
-    local_ca = Path(ca_bundle).with_name("ca.pem")
+    local_ca = Path(ca_cert).read_text() if ca_cert else Path(ca_bundle).read_text()
+    theirs = Path(current).read_text()
+    if local_ca.strip() in theirs:  # already trusted (connect() called again)
+        return current
     combined = Path(ca_bundle).with_name("ca-bundle-with-yours.pem")
-    extra = local_ca.read_text() if local_ca.is_file() else Path(ca_bundle).read_text()
-    combined.write_text(Path(current).read_text().rstrip() + "\n" + extra)
+    combined.write_text(theirs.rstrip() + "\n" + local_ca)
     return str(combined)
 
 
@@ -95,7 +97,7 @@ def trust_local_ca(ca_bundle: str, ca_cert: str | None = None) -> str:
     SSL_CERT_FILE - but only when aiohttp is first imported, so `connect(use_async=True)` also
     passes the bundle explicitly. Node reads NODE_EXTRA_CA_CERTS (the local CA alone).
     """
-    bundle = _combined_bundle(ca_bundle)
+    bundle = _combined_bundle(ca_bundle, ca_cert)
     os.environ["REQUESTS_CA_BUNDLE"] = bundle
     os.environ["SSL_CERT_FILE"] = bundle
     if ca_cert:

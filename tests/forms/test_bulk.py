@@ -1,0 +1,136 @@
+"""The bulk provisioning form, driven headlessly (.value, .click()) against the local service."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from helpers import forms
+from helpers import identity as lab
+
+
+@pytest.fixture
+def form(client, admin, tmp_path):
+    return forms.BulkProvisioningForm(client, admin=admin, csv_path=str(tmp_path / "room.csv"))
+
+
+def assert_buttons_enabled(form):
+    assert all(not b.disabled for b in form.action_buttons)
+
+
+def test_the_form_has_the_trainer_controls(form):
+    descriptions = [b.description for b in form.action_buttons]
+    assert descriptions == ["Provision", "Export CSV", "Revoke all", "Delete all"]
+    assert form.scopes.selected == ["chat", "voip"]
+    assert form.include_tokens.value is False and form.tokens_warning.value == ""
+
+
+def test_provision_fills_the_progress_bar_and_summarises(form, client, admin):
+    form.count.value = 3
+    form.provision_button.click()
+    assert form.last_error == "", form.last_error
+    assert (form.progress.value, form.progress.max) == (3, 3)
+    assert "3 provisioned ok, 0 failed" in form.summary.value
+    assert "Provisioned 3 of 3 attendees." in form.status.value
+    assert len(form.identity_ids) == 3 and form.session.identities == form.identity_ids
+    for identity_id in form.identity_ids:
+        token = form.session.latest_token(identity_id)
+        assert token.scopes == ("chat", "voip") and token.lifetime_minutes == 8 * 60
+        assert lab.check_token(client, token.token, admin=admin).status == "valid"
+    assert "eyJ" not in form.summary.value
+    assert_buttons_enabled(form)
+
+
+def test_buttons_are_disabled_while_provisioning(form):
+    seen = []
+    form.progress.observe(
+        lambda _c: seen.append([b.disabled for b in form.action_buttons]), names="value"
+    )
+    form.count.value = 2
+    form.provision_button.click()
+    assert len(seen) == 2 and all(all(state) for state in seen)
+    assert_buttons_enabled(form)
+
+
+@pytest.mark.parametrize(
+    "count, expected", [(0, "0 attendees is outside"), (501, "between 1 and 500")]
+)
+def test_a_bad_count_shows_one_line(form, count, expected):
+    form.count.value = count
+    form.provision_button.click()
+    assert expected in form.last_error
+    assert form.error.value.count("⚠") == 1 and form.identity_ids == []
+    assert_buttons_enabled(form)
+
+
+def test_no_scope_shows_one_line(form):
+    form.scopes.tick([])
+    form.provision_button.click()
+    assert "No scope chosen" in form.last_error
+    assert form.progress.value == 0
+
+
+def test_export_writes_ids_without_tokens_by_default(form, tmp_path):
+    form.count.value = 2
+    form.provision_button.click()
+    form.export_button.click()
+    assert form.last_error == ""
+    assert "Wrote 2 rows (ids and expiry, no tokens)" in form.status.value
+    text = (tmp_path / "room.csv").read_text()
+    assert "eyJ" not in text and "token" not in text.splitlines()[0]
+    assert [r["identity_id"] for r in csv.DictReader(text.splitlines())] == form.identity_ids
+
+
+def test_including_tokens_warns_and_writes_them(form, tmp_path):
+    form.include_tokens.value = True
+    assert "⚠" in form.tokens_warning.value and "token" in form.tokens_warning.value
+    form.count.value = 1
+    form.provision_button.click()
+    form.export_button.click()
+    rows = list(csv.DictReader((tmp_path / "room.csv").open()))
+    assert rows[0]["token"].startswith("eyJ") and rows[0]["token"].count(".") == 2
+    form.include_tokens.value = False
+    assert form.tokens_warning.value == ""
+
+
+def test_export_before_provisioning_or_to_a_bad_path_shows_one_line(form, tmp_path):
+    form.export_button.click()
+    assert "Nothing to export yet" in form.last_error
+    form.count.value = 1
+    form.provision_button.click()
+    (tmp_path / "a-file").write_text("")
+    form.csv_path.value = str(tmp_path / "a-file" / "room.csv")
+    form.export_button.click()
+    assert "Couldn't write" in form.last_error and "\n" not in form.last_error
+    assert_buttons_enabled(form)
+
+
+def test_revoke_all_then_delete_all(form, client, admin):
+    form.count.value = 2
+    form.provision_button.click()
+    tokens = [form.session.latest_token(i).token for i in form.identity_ids]
+    form.revoke_button.click()
+    assert form.last_error == "" and "2 revoked ok, 0 failed" in form.summary.value
+    assert [lab.check_token(client, t, admin=admin).status for t in tokens] == ["revoked"] * 2
+    form.delete_button.click()
+    assert form.last_error == "" and "2 deleted ok, 0 failed" in form.summary.value
+    assert form.identity_ids == [] and form.session.identities == []
+    assert lab.check_token(client, tokens[0], admin=admin).status == "identityDeleted"
+    form.delete_button.click()
+    assert "Nothing provisioned yet" in form.last_error
+
+
+def test_a_partly_failed_delete_lists_the_failure_and_keeps_it(form, client):
+    form.count.value = 2
+    form.provision_button.click()
+    gone = form.identity_ids[0]
+    lab.delete_identity(client, gone)
+    form.delete_button.click()
+    assert form.last_error == ""
+    assert "1 deleted ok, 1 failed" in form.summary.value
+    assert "doesn&#x27;t exist" in form.summary.value and gone in form.summary.value
+    assert form.identity_ids == [gone]
+    form.delete_button.click()
+    assert "Every attendee failed" in form.last_error
+    assert "0 deleted ok, 1 failed" in form.summary.value

@@ -10,6 +10,7 @@ import signal
 import ssl
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -17,12 +18,24 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from .auth import decode_key
-from .routes import DRAIN_LIMIT, Service, make_app
+from .routes import TRANSPORT_LIMIT, Service, make_app
 from .state import ensure_state
 from .store import Store
 from .tokens import TokenService
 
 log = logging.getLogger("helpers.emulator")
+
+# A connection must deliver a complete request head within IDLE_TIMEOUT of connecting (TLS
+# handshake included) or of its previous response, and a declared body within BODY_TIMEOUT;
+# otherwise it is closed. Slow or silent clients therefore cannot hold sockets for long (they
+# never block other clients: the server is asynchronous).
+IDLE_TIMEOUT = 30.0
+BODY_TIMEOUT = 30.0
+# Threads that sign tokens off the event loop (see routes.Service.signer); 0 signs inline.
+# Measured on the 2-core dev VM (docs/benchmarks.md), a pool did not help: +0.2 ms p50 for one
+# client (the thread hop), no change for four (the clients need the other core). So inline is
+# the default; a machine with spare cores may gain from 2.
+SIGNER_THREADS = 0
 
 
 def _url_host(host: str) -> str:
@@ -75,12 +88,13 @@ class Emulator:
         return f"endpoint={self.endpoint};accesskey={self.access_key}"
 
     def __repr__(self) -> str:
+        # Never the access key (nor the connection string, which carries it).
         return (
             f"Emulator(endpoint={self.endpoint!r}, resource_id={self.resource_id!r}, "
             f"state_dir={str(self.state_dir)!r})"
         )
 
-    def _service(self) -> Service:
+    def _service(self, signer: ThreadPoolExecutor | None = None) -> Service:
         st = self._state
         entra = serialization.load_pem_private_key(st.entra_key_path.read_bytes(), password=None)
         return Service(
@@ -89,6 +103,7 @@ class Emulator:
             hmac_key=decode_key(self.access_key),
             entra_public_key=entra.public_key(),
             resource_id=st.resource_id,
+            signer=signer,
         )
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -102,13 +117,18 @@ class Emulator:
         asyncio.set_event_loop(loop)
         self._loop = loop
         service = None
+        signer = None
+        if SIGNER_THREADS > 0:
+            signer = ThreadPoolExecutor(SIGNER_THREADS, thread_name_prefix="acs-emulator-sign")
         try:
-            service = self._service()
+            service = self._service(signer)
             loop.run_until_complete(self._main(service))
         except BaseException as exc:  # reported to the starting thread
             self._error = exc
             self._ready.set()
         finally:
+            if signer is not None:
+                signer.shutdown(wait=True)
             if service is not None:
                 service.store.close()
             loop.close()
@@ -119,8 +139,9 @@ class Emulator:
         server = HTTPServer(
             make_app(service),
             ssl_options=self._ssl_context(),
-            max_body_size=DRAIN_LIMIT,
-            idle_connection_timeout=120,
+            max_body_size=TRANSPORT_LIMIT,
+            idle_connection_timeout=IDLE_TIMEOUT,
+            body_timeout=BODY_TIMEOUT,
         )
         server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]

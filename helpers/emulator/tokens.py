@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
@@ -48,7 +48,8 @@ def format_expires_on(ns: int) -> str:
 
 @dataclass(frozen=True)
 class IssuedToken:
-    token: str
+    # repr=False: a token is a bearer credential; a repr in a log or traceback must not leak it.
+    token: str = field(repr=False)
     expires_on: str
 
 

@@ -38,8 +38,12 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The acs-lab template (share/jupyter/voila/templates/) is Voila's lab template without its CDN
+# stylesheets, so the page makes no request beyond this machine and works offline.
 app: $(STAMP)
-	cd notebooks && $(BIN)/voila identity-console.ipynb --port=$(APP_PORT) --Voila.ip=127.0.0.1 --no-browser
+	cd notebooks && JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
+		$(BIN)/voila identity-console.ipynb --template=acs-lab --port=$(APP_PORT) \
+		--Voila.ip=127.0.0.1 --no-browser
 
 stress: $(STAMP)
 	$(BIN)/python -m benchmarks.stress

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.browser.test_notebooks_in_lab import (
     click,
@@ -19,6 +18,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_make_app_serves_a_working_console_without_leaving_the_machine(voila_server, page):
+    from playwright.sync_api import expect  # lazy: without Playwright the fixtures skip or fail
+
     # Voila runs the notebook while it streams the page; the first load takes a few seconds.
     page.goto(voila_server, timeout=120_000)
     expect(page.get_by_role("tab", name="Identity + token", exact=True)).to_be_visible(

@@ -200,6 +200,8 @@ class BaseHandler(RequestHandler):
         self.set_header("Connection", "close")
         self._stamp()
         self.write(body)
+        # Send it now (no Nagle delay): the request is still open, so finish() won't run yet.
+        self.request.connection.stream.set_nodelay(True)
         self.flush()
 
     def data_received(self, chunk: bytes) -> None:

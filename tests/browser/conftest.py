@@ -1,4 +1,7 @@
-"""One real JupyterLab server, one `make app` Voila server and one headless Chromium per session.
+"""One real JupyterLab server, one `make app` Voila server and one headless Chromium for the suite.
+
+All are package-scoped, so they stop when the browser tests are done: Playwright's sync API keeps
+an asyncio loop running while it is open, which would break later tests that call asyncio.run().
 
 Chromium is Debian's (/usr/bin/chromium); no browser is ever downloaded. Without it (or without
 Playwright) the browser tests are skipped locally with a note, and fail in CI (CI=true).
@@ -105,7 +108,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float 
     raise RuntimeError(f"port {port} not listening after {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_available():
     problem = _missing_browser()
     if problem:
@@ -114,7 +117,7 @@ def browser_available():
         pytest.skip(problem)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def jupyter_env(tmp_path_factory):
     """Private Jupyter/IPython dirs; the venv's kernels and lab extensions are still found
     (sys.prefix paths are always searched). The test session's ACS_* variables pass through."""
@@ -129,7 +132,7 @@ def jupyter_env(tmp_path_factory):
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_server(browser_available, jupyter_env, tmp_path_factory):
     """`jupyter lab` serving a copy of notebooks/; yields (base_url, token)."""
     root = tmp_path_factory.mktemp("lab-root")
@@ -162,7 +165,7 @@ def lab_server(browser_available, jupyter_env, tmp_path_factory):
         _stop(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def voila_server(browser_available, jupyter_env, tmp_path_factory):
     """`make app` on a free port (never reinstalling: the install stamp counts as up to date)."""
     port = _free_port()
@@ -186,7 +189,7 @@ def voila_server(browser_available, jupyter_env, tmp_path_factory):
         _stop(proc, group=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(browser_available):
     from playwright.sync_api import sync_playwright
 

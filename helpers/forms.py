@@ -182,6 +182,18 @@ class LabSession(HasTraits):
         self.identities = [i for i in self.identities if i != identity_id]
 
 
+_shared_session: LabSession | None = None
+
+
+def shared_session() -> LabSession:
+    """The session every form in this kernel uses unless given its own: an identity created in
+    one form (or one notebook cell's form) shows up in every other form's picker."""
+    global _shared_session
+    if _shared_session is None:
+        _shared_session = LabSession()
+    return _shared_session
+
+
 # --------------------------------------------------------------------------- building blocks
 
 _NO_IDENTITY = "— none yet: create one, or paste an id below —"
@@ -190,18 +202,26 @@ _NO_IDENTITY = "— none yet: create one, or paste an id below —"
 class IdentityPicker(widgets.VBox):
     """A dropdown of this session's identities, and a text box whose id wins when filled."""
 
-    def __init__(self, session: LabSession):
+    def __init__(self, session: LabSession, new_button: widgets.Button | None = None):
         self.session = session
         self.dropdown = widgets.Dropdown(
             description="Identity", layout=_WIDE, style=_DESCRIPTION_STYLE
         )
+        # A form that needs an identity can offer to make one, so a learner is never stuck.
+        self.new_button = new_button
         self.raw_id = widgets.Text(
             description="or paste id",
             placeholder="8:acs:<resource id>_<identity>",
             layout=_WIDE,
             style=_DESCRIPTION_STYLE,
         )
-        super().__init__([self.dropdown, self.raw_id])
+        top = self.dropdown
+        if new_button is not None:
+            # The dropdown takes what the button leaves, so the button's label stays readable.
+            self.dropdown.layout = widgets.Layout(flex="1 1 0%", min_width="0", width="auto")
+            new_button.layout.flex = "0 0 auto"
+            top = widgets.HBox([self.dropdown, new_button], layout=widgets.Layout(width="95%"))
+        super().__init__([top, self.raw_id])
         self._show(self.session.identities, newest=None)
         session.observe(self._on_identities, names="identities")
 
@@ -295,7 +315,7 @@ class _Form(widgets.VBox):
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__()
         self.client = client
-        self.session = session if session is not None else LabSession()
+        self.session = session if session is not None else shared_session()
         self.admin = admin
         self.status = widgets.HTML()
         self.error = widgets.HTML()
@@ -309,6 +329,19 @@ class _Form(widgets.VBox):
         button.on_click(lambda _b: self._run(description, work))
         self.action_buttons.append(button)
         return button
+
+    def _new_identity_button(self) -> widgets.Button:
+        """'New identity': create one and select it in this form's picker."""
+        button = self._button("New identity", "user-plus", self._new_identity)
+        button.button_style = ""
+        button.tooltip = "Create a new identity to use in this form"
+        return button
+
+    def _new_identity(self) -> str:
+        identity = lab.create_identity(self.client)
+        self.identity_picker.raw_id.value = ""  # the new identity, not a pasted one, is used
+        self.session.remember_identity(identity)
+        return f"Created a new identity: {identity.id}"
 
     def _run(self, what: str, work: Callable[[], str]) -> None:
         """Disable the buttons, do the work, show one line of success or error, re-enable."""
@@ -404,7 +437,7 @@ class IssueTokenForm(_ShowsToken):
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__(client, session, admin)
         self._init_token_view()
-        self.identity_picker = IdentityPicker(self.session)
+        self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
         self.scopes = ScopePicker()
         self.scope_boxes = self.scopes.boxes
         self.expiry = ExpiryPicker()
@@ -504,7 +537,7 @@ class RevokeTokensForm(_Form):
 
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__(client, session, admin)
-        self.identity_picker = IdentityPicker(self.session)
+        self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
         self.revoke_button = self._button("Revoke tokens", "ban", self._revoke)
         self.children = [
             self.identity_picker,
@@ -538,7 +571,7 @@ class DeleteIdentityForm(_Form):
 
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__(client, session, admin)
-        self.identity_picker = IdentityPicker(self.session)
+        self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
         self.delete_button = self._button("Delete identity", "trash", self._delete)
         self.delete_button.button_style = "danger"
         self.children = [
@@ -605,7 +638,7 @@ class IdentityConsole(widgets.VBox):
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__()
         self.client = client
-        self.session = session if session is not None else LabSession()
+        self.session = session if session is not None else shared_session()
         shared = {"session": self.session, "admin": admin}
         self.connection = ConnectionStatus(client)
         self.create_identity = CreateIdentityForm(client, **shared)

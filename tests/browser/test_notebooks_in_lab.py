@@ -243,13 +243,27 @@ def create_identity_and_token(page, new_identity, tmp_path) -> None:
     expect_error(page, "No scope chosen", "scope")
 
 
+def form_with(page, button_name: str):
+    """The output area holding the form that has this button (a notebook may show several)."""
+    return page.locator(".jp-OutputArea-output:visible").filter(has=button(page, button_name))
+
+
 def revoke_tokens(page, new_identity, tmp_path) -> None:
-    paste_id(page, MALFORMED_ID)
-    click(page, "Revoke tokens")
-    expect_error(page, "is not an ACS identity id")
-    paste_id(page, new_identity())
-    click(page, "Revoke tokens")
-    expect_success(page, "Revoked every token issued before")
+    """The notebook's flow: issue in the first form, revoke in the second, which shares its
+    identities and checks the token before and after."""
+    from playwright.sync_api import expect
+
+    issue, revoke = form_with(page, "Issue token"), form_with(page, "Revoke tokens")
+    click(issue, "New identity")
+    expect_success(issue, "Created a new identity")
+    click(issue, "Issue token")
+    expect_success(issue, "Issued a token for voip")
+    click(revoke, "Revoke tokens")
+    expect_success(revoke, "Revoked every token issued before")
+    expect(visible_html(revoke).filter(has_text="revoked").first).to_be_visible()
+    paste_id(revoke, MALFORMED_ID)
+    click(revoke, "Revoke tokens")
+    expect_error(revoke, "is not an ACS identity id")
 
 
 def delete_identity(page, new_identity, tmp_path) -> None:

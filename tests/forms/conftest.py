@@ -5,7 +5,13 @@ import logging
 import pytest
 from azure.communication.identity import CommunicationIdentityClient
 
-from helpers import emulator
+from helpers import emulator, forms
+
+
+@pytest.fixture(autouse=True)
+def fresh_shared_session(monkeypatch):
+    """Forms made without a session share the kernel's; each test starts with an empty one."""
+    monkeypatch.setattr(forms, "_shared_session", None)
 
 
 @pytest.fixture(autouse=True)

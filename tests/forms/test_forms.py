@@ -377,3 +377,40 @@ def test_console_forms_all_recover_after_an_error(client):
     ]:
         button.click()
         assert_one_line_error(form, "No identity chosen.")
+
+
+def test_forms_without_a_session_share_the_kernels_identities(client):
+    creator = forms.CreateIdentityForm(client)
+    issuer = forms.IssueTokenForm(client)
+    creator.create_button.click()
+    [identity_id] = creator.session.identities
+    assert issuer.session is creator.session
+    assert issuer.identity_picker.dropdown.value == identity_id
+
+
+@pytest.mark.parametrize(
+    "form_class", [forms.IssueTokenForm, forms.RevokeTokensForm, forms.DeleteIdentityForm]
+)
+def test_new_identity_button_creates_and_selects_one(client, session, form_class):
+    form = form_class(client, session)
+    form.identity_picker.raw_id.value = "8:acs:typed-but-not-wanted_x"
+    form.identity_picker.new_button.click()
+    assert form.last_error == ""
+    [identity_id] = session.identities
+    assert form.identity_picker.selected_id == identity_id
+    assert identity_id in form.status.value
+    assert form.identity_picker.new_button in form.action_buttons
+    assert not form.identity_picker.new_button.disabled
+
+
+def test_new_identity_when_the_service_is_gone_is_one_line(session, tmp_path):
+    from azure.communication.identity import CommunicationIdentityClient
+
+    with emulator.start(state_dir=tmp_path) as gone:
+        dead = CommunicationIdentityClient.from_connection_string(
+            gone.connection_string, connection_verify=gone.ca_bundle, retry_total=0
+        )
+    form = forms.IssueTokenForm(dead, session)
+    form.identity_picker.new_button.click()
+    assert_one_line_error(form, "Can't reach the service")
+    assert session.identities == []

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import socket
 import threading
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 
 from azure.communication.identity import CommunicationIdentityClient
 
-from .settings import CONNECTION_STRING_VAR, load_settings
+from .settings import CONNECTION_STRING_VAR, is_loopback, load_settings
 
 _lock = threading.Lock()
 _embedded = None  # the Emulator this process started, if any
@@ -58,16 +57,6 @@ class Backend:
 
     def __str__(self) -> str:
         return self.describe()
-
-
-def _is_loopback(endpoint: str) -> bool:
-    host = urlsplit(endpoint).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _combined_bundle(ca_bundle: str, ca_cert: str | None) -> str:
@@ -174,7 +163,7 @@ def connect(
     settings = load_settings()
     if settings.connection_string is not None:
         conn = settings.connection_string
-        local = _is_loopback(conn.endpoint)
+        local = is_loopback(urlsplit(conn.endpoint).hostname)
         backend = Backend(
             kind="emulator" if local else "azure",
             endpoint=conn.endpoint,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 from collections.abc import Mapping, MutableMapping
@@ -56,6 +57,16 @@ class ConnectionString:
 
     def __str__(self) -> str:
         return self.masked()
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1): this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _fail(variable: str, problem: str, expected: str) -> SettingsError:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from ..settings import is_loopback
 from .auth import decode_key
 from .routes import TRANSPORT_LIMIT, Service, make_app
 from .state import ensure_state
@@ -50,15 +51,6 @@ def _url_host(host: str) -> str:
     except ValueError:
         pass
     return host
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Emulator:

@@ -3,9 +3,9 @@
 import logging
 
 import pytest
-from azure.communication.identity import CommunicationIdentityClient
 
 from helpers import emulator, forms
+from tests.support import sdk_client
 
 
 @pytest.fixture(autouse=True)
@@ -34,9 +34,7 @@ def emu(tmp_path_factory):
 
 @pytest.fixture(scope="package")
 def client(emu):
-    return CommunicationIdentityClient.from_connection_string(
-        emu.connection_string, connection_verify=emu.ca_bundle, retry_total=0
-    )
+    return sdk_client(emu.connection_string, emu.ca_bundle)
 
 
 @pytest.fixture(scope="package")

@@ -7,18 +7,16 @@ import io
 import stat
 
 import pytest
-from azure.communication.identity import CommunicationIdentityClient
 
 from helpers import bulk, emulator
 from helpers import identity as lab
+from tests.support import sdk_client
 
 MALFORMED_ID = "not-an-identity"
 
 
 def make_client(emu):
-    return CommunicationIdentityClient.from_connection_string(
-        emu.connection_string, connection_verify=emu.ca_bundle, retry_total=0
-    )
+    return sdk_client(emu.connection_string, emu.ca_bundle)
 
 
 @pytest.fixture(scope="module")

@@ -5,20 +5,15 @@ import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from azure.communication.identity import CommunicationIdentityClient, CommunicationTokenScope
+from azure.communication.identity import CommunicationTokenScope
 
 from helpers import emulator
 from helpers import identity as lab
 from helpers.tokens import decode_token
+from tests.support import sdk_client
 
 FOREIGN_ID = "8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000"
 WRONG_KEY = base64.b64encode(b"not the emulator's key, 32 bytes").decode()
-
-
-def make_client(connection_string, ca_bundle):
-    return CommunicationIdentityClient.from_connection_string(
-        connection_string, connection_verify=ca_bundle, retry_total=0
-    )
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +24,7 @@ def emu(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(emu):
-    return make_client(emu.connection_string, emu.ca_bundle)
+    return sdk_client(emu.connection_string, emu.ca_bundle)
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +266,7 @@ def test_deleted_identity_is_reported_as_not_existing(client, identity):
 
 
 def test_wrong_key_is_reported_without_the_key(emu):
-    wrong = make_client(f"endpoint={emu.endpoint};accesskey={WRONG_KEY}", emu.ca_bundle)
+    wrong = sdk_client(f"endpoint={emu.endpoint};accesskey={WRONG_KEY}", emu.ca_bundle)
     err = one_line_error(lambda: lab.create_identity(wrong))
     assert err.status == 401
     assert "rejected the access key" in str(err)
@@ -285,7 +280,7 @@ def test_unreachable_service_says_where_and_what_to_do(emu):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     # Nothing listens on that port once the probe socket is closed.
-    nowhere = make_client(f"endpoint=https://127.0.0.1:{port}/;accesskey={WRONG_KEY}", None)
+    nowhere = sdk_client(f"endpoint=https://127.0.0.1:{port}/;accesskey={WRONG_KEY}", None)
     err = one_line_error(lambda: lab.create_identity(nowhere))
     assert str(err).startswith(f"Can't reach the service at https://127.0.0.1:{port} — is it")
     assert "helpers.connect()" in str(err)
@@ -293,7 +288,7 @@ def test_unreachable_service_says_where_and_what_to_do(emu):
 
 def test_stopped_emulator_is_unreachable_too(tmp_path):
     with emulator.start(state_dir=tmp_path) as stopped:
-        client = make_client(stopped.connection_string, stopped.ca_bundle)
+        client = sdk_client(stopped.connection_string, stopped.ca_bundle)
         lab.create_identity(client)
     err = one_line_error(lambda: lab.create_identity(client))
     assert "Can't reach the service" in str(err)
@@ -301,7 +296,7 @@ def test_stopped_emulator_is_unreachable_too(tmp_path):
 
 def test_untrusted_certificate_gets_a_trust_hint(emu):
     # Without the lab's CA bundle the emulator's certificate can't be verified.
-    untrusted = make_client(emu.connection_string, True)
+    untrusted = sdk_client(emu.connection_string, True)
     err = one_line_error(lambda: lab.create_identity(untrusted))
     assert "certificate" in str(err) and "helpers.connect()" in str(err)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import json
 import os
 import secrets
@@ -29,12 +28,18 @@ LOCK_FILE = ".init.lock"
 
 
 def default_state_dir() -> Path:
-    """$ACS_EMULATOR_HOME, else $XDG_STATE_HOME/acs-identity-lab/emulator, else ~/.local/state/…"""
+    """$ACS_EMULATOR_HOME, else $XDG_STATE_HOME/acs-identity-lab/emulator, else ~/.local/state/…
+    (on Windows, %LOCALAPPDATA%/acs-identity-lab/emulator)."""
     home = os.environ.get("ACS_EMULATOR_HOME")
     if home:
         return Path(home).expanduser()
     xdg = os.environ.get("XDG_STATE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
+    if xdg:
+        base = Path(xdg).expanduser()
+    elif os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path.home() / ".local" / "state"
     return base / "acs-identity-lab" / "emulator"
 
 
@@ -42,7 +47,10 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write via a temp file + rename so readers never see a half-written file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        os.fchmod(fd, mode)
+        # Before any byte is written, so a key is never readable by others, even briefly.
+        # (Windows has no fchmod, nor POSIX modes: there the user's profile folder protects it.)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -58,11 +66,29 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
 def locked(state_dir: Path) -> Iterator[None]:
     """Exclusive cross-process lock for initialisation of one state dir."""
     with open(state_dir / LOCK_FILE, "a+b") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        if os.name == "nt":  # learners on Windows run the lab too
+            import msvcrt
+
+            fh.seek(0)
+            while True:
+                try:
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)  # retries ~10 s itself
+                    break
+                except OSError:
+                    continue
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _new_rsa_pem() -> bytes:

@@ -147,6 +147,10 @@ class Emulator:
         """Start serving in a daemon thread; returns once the socket is listening."""
         if self._thread is not None:
             return self
+        # A restart after stop(): wait for the new server, and report its own failure only.
+        self._ready.clear()
+        self._error = None
+        self._loop = self._stop_event = None
         self._thread = threading.Thread(target=self._run, name="acs-emulator", daemon=True)
         self._thread.start()
         self._ready.wait()

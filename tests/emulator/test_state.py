@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import stat
 import time
 from datetime import timedelta
@@ -12,19 +13,17 @@ from pathlib import Path
 
 import jwt
 import pytest
-from azure.communication.identity import CommunicationIdentityClient
 from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.emulator import AdminClient, AdminError, default_state_dir, start
 from helpers.emulator.tokens import _check_payload
+from tests.support import sdk_client
 
 
 def _client(emu):
-    return CommunicationIdentityClient.from_connection_string(
-        emu.connection_string, connection_verify=emu.ca_bundle, retry_total=0
-    )
+    return sdk_client(emu.connection_string, emu.ca_bundle)
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +107,26 @@ def test_restart_keeps_identities_and_revocations(tmp_path):
         assert adm.introspect(old)["status"] == "revoked"
         new = _client(emu).get_token(user, ["chat"]).token
         assert adm.introspect(new)["status"] == "valid"
+
+
+def test_start_after_stop_waits_until_listening_and_reports_a_bind_failure(tmp_path):
+    emu = start(tmp_path)
+    port = emu.port
+    emu.stop()
+    emu.start()  # same port again
+    try:
+        with AdminClient(emu.connection_string, emu.ca_bundle) as adm:
+            assert adm.health()["status"] == "ok"  # at once: start() waited for the listener
+    finally:
+        emu.stop()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(OSError):
+            emu.start()
+    assert emu._thread is None
+    emu.start()  # the port is free again: the earlier failure is not reported twice
+    emu.stop()
 
 
 def test_two_instances_on_one_state_dir_agree(tmp_path):

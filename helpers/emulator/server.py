@@ -127,7 +127,7 @@ class Emulator:
 
     async def _main(self, service: Service) -> None:
         self._stop_event = asyncio.Event()
-        sockets = bind_sockets(self.port, address=self.host)
+        # Everything that can fail without a socket comes first, so a failure leaks none.
         server = HTTPServer(
             make_app(service),
             ssl_options=self._ssl_context(),
@@ -135,13 +135,21 @@ class Emulator:
             idle_connection_timeout=IDLE_TIMEOUT,
             body_timeout=BODY_TIMEOUT,
         )
-        server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
-        self._state.write_last_serve({"endpoint": self.endpoint, "pid": os.getpid()})
-        self._ready.set()
-        await self._stop_event.wait()
-        server.stop()
-        await server.close_all_connections()
+        sockets = bind_sockets(self.port, address=self.host)
+        try:
+            server.add_sockets(sockets)
+        except BaseException:
+            for sock in sockets:
+                sock.close()
+            raise
+        try:  # from here on server.stop() closes the sockets
+            self.port = sockets[0].getsockname()[1]
+            self._state.write_last_serve({"endpoint": self.endpoint, "pid": os.getpid()})
+            self._ready.set()
+            await self._stop_event.wait()
+        finally:
+            server.stop()
+            await server.close_all_connections()
 
     def start(self) -> Emulator:
         """Start serving in a daemon thread; returns once the socket is listening."""

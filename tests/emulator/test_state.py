@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import socket
+import ssl
 import stat
 import time
 from datetime import timedelta
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.emulator import AdminClient, AdminError, default_state_dir, start
+from helpers.emulator import AdminClient, AdminError, Emulator, default_state_dir, start
 from helpers.emulator.tokens import _check_payload
 from tests.support import sdk_client
 
@@ -127,6 +128,39 @@ def test_start_after_stop_waits_until_listening_and_reports_a_bind_failure(tmp_p
     assert emu._thread is None
     emu.start()  # the port is free again: the earlier failure is not reported twice
     emu.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_a_failed_start_leaves_no_socket_bound(tmp_path, monkeypatch):
+    port = _free_port()
+    emu = Emulator(tmp_path, port=port)
+
+    def broken_ssl_context(self):
+        raise ssl.SSLError("no certificate")
+
+    monkeypatch.setattr(Emulator, "_ssl_context", broken_ssl_context)
+    with pytest.raises(ssl.SSLError) as exc:
+        emu.start()
+    assert _port_is_free(port), exc.value  # (exc keeps the failed frame, and its locals, alive)
+    monkeypatch.undo()
+    (tmp_path / "last-serve.json").mkdir()  # now it fails after the bind, in write_last_serve
+    with pytest.raises(OSError) as exc:
+        emu.start()
+    assert _port_is_free(port), exc.value
 
 
 def test_two_instances_on_one_state_dir_agree(tmp_path):

@@ -73,6 +73,8 @@ def _parse_object(raw: bytes, content_type: str, required: bool) -> dict:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.InvalidRequestBody(f"The request body is not valid JSON: {exc}.") from None
+    except RecursionError:  # e.g. b"[" * 200000: well under 1 MiB, too deep for the parser
+        raise errors.InvalidRequestBody("The request body is nested too deeply.") from None
     if not isinstance(data, dict):
         # The docs' HMAC tutorial posts `["chat"]` as text/plain to create; the service
         # evidently ignores such a body, so treat it as absent there.

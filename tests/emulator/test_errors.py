@@ -302,6 +302,22 @@ RAW_CASES = [
         {},
         (405, "MethodNotAllowed", r".+", None),
     ),
+    *[
+        (
+            f"nested too deeply {name} {shape}",
+            "POST",
+            target,
+            nesting,
+            JSON,
+            (400, "InvalidRequestBody", r"The request body is nested too deeply\.", None),
+        )
+        for name, target in (
+            ("create", "/identities?api-version=2023-10-01"),
+            ("issue", "{issue}"),
+            ("introspect", "/_emulator/tokens:introspect"),
+        )
+        for shape, nesting in (("array", b"[" * 200_000), ("object", b'{"a":' * 100_000))
+    ],
     (
         "too large",
         "POST",

@@ -26,6 +26,7 @@ _lock = threading.Lock()
 _embedded = None  # the Emulator this process started, if any
 _backends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _last_backend: Backend | None = None
+_exported_conn: str | None = None  # the connection string connect() itself put in os.environ
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,16 @@ class Backend:
         return f"Using Azure Communication Services at {self.endpoint} ({self.auth})."
 
     def admin(self):
-        """An admin client for the emulator's extras (introspection, listing), or None on Azure."""
+        """The admin client for the emulator's extras (introspection, listing), made once per
+        backend; None on Azure, which has no such API."""
         if self.kind != "emulator" or not self.connection_string:
             return None
-        from .emulator import AdminClient
+        if "_admin" not in self.__dict__:
+            from .emulator import AdminClient
 
-        return AdminClient(self.connection_string, ca_bundle=self.ca_bundle)
+            # Frozen dataclass: a cache, not a field, so equality and hashing are unchanged.
+            object.__setattr__(self, "_admin", AdminClient(self.connection_string, self.ca_bundle))
+        return self.__dict__["_admin"]
 
     def __str__(self) -> str:
         return self.describe()
@@ -131,6 +136,30 @@ def stop_embedded_service() -> None:
         if _embedded is not None:
             _embedded.stop()
             _embedded = None
+        _forget_exported_connection_string()
+
+
+def _forget_exported_connection_string() -> None:
+    """Drop the connection string connect() exported for the local service, so the next
+    connect() decides afresh (restart the service, or use a .env written since)."""
+    global _exported_conn
+    if _exported_conn is not None and os.environ.get(CONNECTION_STRING_VAR) == _exported_conn:
+        del os.environ[CONNECTION_STRING_VAR]
+    _exported_conn = None
+
+
+def _trust_separate_local_service() -> str | None:
+    """A loopback connection string in .env points at `acs-emulator serve` run separately:
+    trust its CA from the default state dir unless the learner exported REQUESTS_CA_BUNDLE."""
+    if os.environ.get("REQUESTS_CA_BUNDLE"):
+        return os.environ["REQUESTS_CA_BUNDLE"]
+    from .emulator.state import default_state_dir
+    from .emulator.tls import CA_BUNDLE, CA_CERT
+
+    home = default_state_dir()
+    if not (home / CA_BUNDLE).is_file():
+        return None
+    return trust_local_ca(str(home / CA_BUNDLE), str(home / CA_CERT))
 
 
 def _make_client(endpoint_or_conn: str, credential=None, *, use_async: bool, **kwargs):
@@ -159,7 +188,10 @@ def connect(
     Prints one line saying which backend is in use (unless ``quiet``); never prints the key.
     Extra keyword arguments go to the SDK client (e.g. ``retry_total=0``).
     """
-    global _last_backend
+    global _last_backend, _exported_conn
+    # Our own earlier export is not the learner's configuration: without this, a second
+    # connect() would take it for one and never restart a local service that died.
+    _forget_exported_connection_string()
     settings = load_settings()
     if settings.connection_string is not None:
         conn = settings.connection_string
@@ -169,7 +201,7 @@ def connect(
             endpoint=conn.endpoint,
             auth="access key",
             connection_string=conn.raw,
-            ca_bundle=os.environ.get("REQUESTS_CA_BUNDLE") if local else None,
+            ca_bundle=_trust_separate_local_service() if local else None,
         )
         if use_async and backend.ca_bundle:
             client_kwargs.setdefault("connection_verify", backend.ca_bundle)
@@ -188,7 +220,7 @@ def connect(
     else:
         service = embedded_service(state_dir)
         bundle = trust_local_ca(service.ca_bundle, getattr(service, "ca_cert", None))
-        os.environ[CONNECTION_STRING_VAR] = service.connection_string
+        os.environ[CONNECTION_STRING_VAR] = _exported_conn = service.connection_string
         backend = Backend(
             kind="emulator",
             endpoint=service.endpoint,

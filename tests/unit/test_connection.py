@@ -20,17 +20,20 @@ TRUST_VARS = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")
 
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
-    """No .env, no inherited settings, a private state dir and a fresh embedded service."""
+    """A learner's situation: nothing configured, no .env, a private state dir; the whole
+    environment is restored afterwards (connect() writes to it)."""
+    saved = dict(os.environ)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(settings, "PROJECT_ROOT", tmp_path / "no-project")
-    for name in ("COMMUNICATION_SERVICES_CONNECTION_STRING", "COMMUNICATION_SERVICES_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
-    for name in TRUST_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ACS_EMULATOR_HOME", str(tmp_path / "state"))
+    for name in (*TRUST_VARS, "ACS_LAB_BACKEND", "COMMUNICATION_SERVICES_ENDPOINT"):
+        os.environ.pop(name, None)
+    os.environ.pop("COMMUNICATION_SERVICES_CONNECTION_STRING", None)
+    os.environ["ACS_EMULATOR_HOME"] = str(tmp_path / "state")
     connection.stop_embedded_service()
     yield tmp_path
     connection.stop_embedded_service()
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def test_no_configuration_starts_the_local_service_and_says_so(isolated, capsys):
@@ -94,7 +97,6 @@ def test_an_async_client_works_against_the_local_service(isolated):
 
 
 def test_a_connection_string_means_that_resource(isolated, monkeypatch, capsys):
-    monkeypatch.delenv("ACS_LAB_BACKEND", raising=False)
     monkeypatch.setenv(
         "COMMUNICATION_SERVICES_CONNECTION_STRING", f"endpoint={AZURE};accesskey={KEY}"
     )
@@ -108,7 +110,6 @@ def test_a_connection_string_means_that_resource(isolated, monkeypatch, capsys):
 
 
 def test_a_connection_string_in_dotenv_is_used(isolated, monkeypatch):
-    monkeypatch.delenv("ACS_LAB_BACKEND", raising=False)
     (isolated / ".env").write_text(
         f"COMMUNICATION_SERVICES_CONNECTION_STRING=endpoint={AZURE};accesskey={KEY}\n"
     )
@@ -118,7 +119,6 @@ def test_a_connection_string_in_dotenv_is_used(isolated, monkeypatch):
 
 
 def test_an_endpoint_alone_means_entra_id(isolated, monkeypatch, capsys):
-    monkeypatch.delenv("ACS_LAB_BACKEND", raising=False)
     monkeypatch.setenv("COMMUNICATION_SERVICES_ENDPOINT", AZURE)
     backend = connection.backend_of(connection.connect())
     assert backend.auth == "Entra ID"
@@ -126,7 +126,6 @@ def test_an_endpoint_alone_means_entra_id(isolated, monkeypatch, capsys):
 
 
 def test_a_malformed_setting_is_one_line_without_the_key(isolated, monkeypatch):
-    monkeypatch.delenv("ACS_LAB_BACKEND", raising=False)
     monkeypatch.setenv("COMMUNICATION_SERVICES_CONNECTION_STRING", f"endpoint=oops;accesskey={KEY}")
     with pytest.raises(SettingsError) as caught:
         connection.connect()
@@ -144,3 +143,38 @@ def test_a_custom_ca_bundle_is_kept_and_extended_once(isolated, monkeypatch):
     size = combined.stat().st_size
     connection.connect(quiet=True)
     assert Path(os.environ["REQUESTS_CA_BUNDLE"]).stat().st_size == size
+
+
+def test_connect_after_stopping_the_service_starts_it_again(isolated):
+    from helpers.identity import issue_token
+
+    client = connection.connect(quiet=True)
+    user_id = client.create_user().properties["id"]
+    old_endpoint = connection.backend_of(client).endpoint
+    connection.stop_embedded_service()
+    client = connection.connect(quiet=True)
+    assert connection.backend_of(client).kind == "emulator"
+    assert os.environ["COMMUNICATION_SERVICES_CONNECTION_STRING"].startswith(
+        f"endpoint={connection.backend_of(client).endpoint}"
+    )
+    assert issue_token(client, user_id, ["voip"]).identity_id == user_id
+    assert connection._embedded is not None and old_endpoint  # a fresh service, same state
+
+
+def test_a_dotenv_written_after_the_first_connect_wins_next_time(isolated):
+    connection.connect(quiet=True)
+    (isolated / ".env").write_text(
+        f"COMMUNICATION_SERVICES_CONNECTION_STRING=endpoint={AZURE};accesskey={KEY}\n"
+    )
+    assert connection.backend_of(connection.connect(quiet=True)).kind == "azure"
+
+
+def test_a_separately_served_local_service_is_trusted_from_its_state_dir(isolated, monkeypatch):
+    from helpers import emulator
+
+    with emulator.start(state_dir=os.environ["ACS_EMULATOR_HOME"]) as served:
+        monkeypatch.setenv("COMMUNICATION_SERVICES_CONNECTION_STRING", served.connection_string)
+        client = connection.connect(quiet=True)
+        assert connection.backend_of(client).kind == "emulator"
+        assert connection._embedded is None, "the separate service is used, none started"
+        assert client.create_user().properties["id"].startswith("8:acs:")

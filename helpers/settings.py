@@ -38,6 +38,10 @@ _KEY_VALUE = re.compile(r"(accesskey\s*=)[^;]*", re.IGNORECASE)
 class SettingsError(ValueError):
     """A configuration problem in one line: which variable, what is wrong, the expected form."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback through the lab's own modules.
+        return [f"{type(self).__name__}: {self}"]
+
 
 def masked(connection_string: str) -> str:
     """The connection string with its access key replaced by ``***`` (safe to print or log)."""
@@ -174,13 +178,22 @@ class Settings:
 
 def find_env_files(start: Path | None = None) -> list[Path]:
     """`.env` files to read: the nearest one from `start` (default: the working directory, i.e.
-    the notebook's folder) upwards, then the project root's. python-dotenv's own default search
-    starts from the *calling module's* folder, which would miss the learner's `.env`."""
+    the notebook's folder) up to the project root, then the project root's own.
+
+    python-dotenv's default search starts from the *calling module's* folder, which would miss
+    the learner's `.env`; and it climbs to `/`, where another project's `.env` (in the home
+    folder, say) could silently point the lab at someone's Azure resource. So the search stops
+    at the project root, and outside the project only the working directory itself counts.
+    """
     here = (start or Path.cwd()).resolve()
-    nearest = next((d / ".env" for d in (here, *here.parents) if (d / ".env").is_file()), None)
+    root = PROJECT_ROOT.resolve()
+    folders = [here]
+    if here == root or root in here.parents:
+        folders += [d for d in here.parents if d == root or root in d.parents]
+    nearest = next((d / ".env" for d in folders if (d / ".env").is_file()), None)
     found = [nearest] if nearest else []
-    root_env = PROJECT_ROOT / ".env"
-    if root_env.is_file() and root_env.resolve() not in [f.resolve() for f in found]:
+    root_env = root / ".env"
+    if root_env.is_file() and root_env not in [f.resolve() for f in found]:
         found.append(root_env)
     return found
 

@@ -170,12 +170,44 @@ def test_a_bad_env_file_value_names_the_variable_not_the_key(tmp_path):
 def test_the_nearest_env_file_is_found_from_the_notebook_folder(tmp_path, monkeypatch):
     from helpers import settings as settings_module
 
-    (tmp_path / ".env").write_text(f"{CONNECTION_STRING_VAR}={GOOD}\n")
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
+    project = tmp_path / "lab"
+    notebooks = project / "notebooks"
+    notebooks.mkdir(parents=True)
+    (project / ".env").write_text(f"{CONNECTION_STRING_VAR}={GOOD}\n")
     monkeypatch.chdir(notebooks)
-    monkeypatch.setattr(settings_module, "PROJECT_ROOT", tmp_path / "elsewhere")
-    assert settings_module.find_env_files() == [tmp_path / ".env"]
+    monkeypatch.setattr(settings_module, "PROJECT_ROOT", project)
+    assert settings_module.find_env_files() == [project / ".env"]
+
+
+def test_a_dotenv_above_the_project_is_never_read(tmp_path, monkeypatch):
+    from helpers import settings as settings_module
+
+    (tmp_path / ".env").write_text(f"{CONNECTION_STRING_VAR}={GOOD}\n")  # e.g. in $HOME
+    project = tmp_path / "lab"
+    (project / "notebooks").mkdir(parents=True)
+    monkeypatch.setattr(settings_module, "PROJECT_ROOT", project)
+    monkeypatch.chdir(project / "notebooks")
+    assert settings_module.find_env_files() == []
+    monkeypatch.chdir(tmp_path / "lab")
+    assert settings_module.find_env_files() == []
+
+
+def test_outside_the_project_only_the_working_folder_counts(tmp_path, monkeypatch):
+    from helpers import settings as settings_module
+
+    (tmp_path / ".env").write_text(f"{CONNECTION_STRING_VAR}={GOOD}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setattr(settings_module, "PROJECT_ROOT", tmp_path / "lab")
+    monkeypatch.chdir(elsewhere)
+    assert settings_module.find_env_files() == []
+    (elsewhere / ".env").write_text(f"{CONNECTION_STRING_VAR}={GOOD}\n")
+    assert settings_module.find_env_files() == [elsewhere / ".env"]
+
+
+def test_errors_render_as_one_line_in_ipython():
+    error = SettingsError(f"{CONNECTION_STRING_VAR} is empty. Expected format: x")
+    assert error._render_traceback_() == [f"SettingsError: {error}"]
 
 
 def test_the_backend_switch_forces_the_local_service(tmp_path):

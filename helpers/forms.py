@@ -8,7 +8,6 @@ Results go into HTML widgets, not Output widgets, because Output capture needs a
 from __future__ import annotations
 
 import html
-import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +17,7 @@ import ipywidgets as widgets
 from traitlets import Dict, HasTraits, List
 
 from helpers import identity as lab
+from helpers.connection import backend_of
 from helpers.tokens import SCOPE_MEANINGS, TokenFormatError, decode_token, describe_duration
 
 __all__ = [
@@ -609,11 +609,7 @@ class ConnectionStatus(widgets.VBox):
     def refresh(self) -> None:
         backend = self.backend
         if backend is None:
-            try:
-                from helpers.connection import backend_of  # lazy: may not exist yet
-            except ImportError:
-                backend_of = None
-            backend = backend_of(self.client) if backend_of else None
+            backend = backend_of(self.client)
         endpoint = getattr(backend, "endpoint", None) or lab.endpoint_of(self.client)
         self.result.value = render_connection(
             getattr(backend, "kind", None), endpoint, getattr(backend, "auth", None)
@@ -730,9 +726,8 @@ class BulkProvisioningForm(_Form):
         self.progress = widgets.IntProgress(
             value=0, min=0, max=1, description="Progress", style=_DESCRIPTION_STYLE
         )
-        default_path = csv_path or str(
-            Path(tempfile.gettempdir()) / "acs-identity-lab" / "attendees.csv"
-        )
+        # In the trainer's home, not a shared temp folder another user could prepare.
+        default_path = csv_path or str(Path.home() / "acs-identity-lab-exports" / "attendees.csv")
         self.csv_path = widgets.Text(
             value=default_path, description="CSV file", layout=_WIDE, style=_DESCRIPTION_STYLE
         )

@@ -78,6 +78,10 @@ class LabError(Exception):
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: a learner sees one line, not our frames.
+        return [f"{type(self).__name__}: {self}"]
+
 
 def _one_line(text: Any, limit: int = 300) -> str:
     flat = " ".join(str(text).split())
@@ -257,7 +261,11 @@ def validate_identity_id(identity: Any) -> str:
 # --------------------------------------------------------------------------- error translation
 
 _UNREACHABLE_HINT = "Re-run the connect cell (helpers.connect()) to restart the local service."
-_KEY_HINT = "Check COMMUNICATION_SERVICES_CONNECTION_STRING in .env."
+_KEY_HINT = (
+    "Check COMMUNICATION_SERVICES_CONNECTION_STRING in .env, and this computer's clock "
+    "(signed requests more than 15 minutes off are refused)."
+)
+_ENTRA_HINT = "Sign in again (az login) and check your role on the Communication Services resource."
 
 # The single place that turns a service error code into a lab message: (message, hint).
 # None as the message means "use the service's own message" (it is already specific).
@@ -273,7 +281,11 @@ _SERVICE_ERRORS: dict[str, tuple[str | None, str | None]] = {
     "ValidationError": (None, None),
     "InvalidIdentity": (None, f"An ACS identity id looks like {_ID_EXAMPLE}."),
     "Denied": ("The service rejected the access key.", _KEY_HINT),
-    "InvalidAccessToken": ("The service rejected the credential.", _KEY_HINT),
+    "InvalidAccessToken": (
+        "The service rejected the Teams user's Entra ID token.",
+        "Get a fresh token for that Teams user and try again.",
+    ),
+    "NotSupportedByLocalService": (None, "Use an Azure Communication Services resource for it."),
 }
 # Used when the code is missing or unknown: by HTTP status.
 _STATUS_ERRORS: dict[int, tuple[str, str | None]] = {
@@ -336,7 +348,14 @@ def describe_error(err: BaseException, client: Any = None) -> LabError:
     if isinstance(err, HttpResponseError) and err.status_code is not None:
         error = getattr(err, "error", None)
         said = getattr(error, "message", None) or ""
-        return _from_service(err.status_code, getattr(error, "code", None), said, err.reason or "")
+        lab_error = _from_service(
+            err.status_code, getattr(error, "code", None), said, err.reason or ""
+        )
+        if lab_error.hint == _KEY_HINT and _signs_in_with_entra(client):
+            # No key is involved: the bearer token (or the role behind it) was refused.
+            return LabError("The service rejected the Entra ID sign-in.", hint=_ENTRA_HINT,
+                            status=lab_error.status, code=lab_error.code)  # fmt: skip
+        return lab_error
     if isinstance(getattr(err, "status", None), int) and isinstance(
         getattr(err, "code", None), str
     ):
@@ -360,6 +379,13 @@ def describe_error(err: BaseException, client: Any = None) -> LabError:
     if isinstance(err, network):
         return LabError(f"Can't reach the service{where} — is it running?", hint=_UNREACHABLE_HINT)
     return LabError(f"Unexpected error: {type(err).__name__}: {_one_line(err, 200)}")
+
+
+def _signs_in_with_entra(client: Any) -> bool:
+    from helpers.connection import backend_of
+
+    backend = backend_of(client) if client is not None else None
+    return backend is not None and backend.auth == "Entra ID"
 
 
 def _call(client: Any, action: Callable[[], T]) -> T:
@@ -467,20 +493,11 @@ _NO_INTROSPECTION = (
 )
 
 
-_admin_clients: dict[Any, Any] = {}  # one admin client per backend, reused across checks
-
-
 def _admin_for(client: Any) -> Any:
-    try:
-        from helpers.connection import backend_of  # lazy: written alongside this module
-    except ImportError:
-        return None
+    from helpers.connection import backend_of
+
     backend = backend_of(client)
-    if backend is None:
-        return None
-    if backend not in _admin_clients:
-        _admin_clients[backend] = backend.admin()
-    return _admin_clients[backend]
+    return backend.admin() if backend is not None else None
 
 
 def check_token(client: Any, token: str, admin: Any = None) -> TokenCheck:

@@ -414,3 +414,12 @@ def test_new_identity_when_the_service_is_gone_is_one_line(session, tmp_path):
     form.identity_picker.new_button.click()
     assert_one_line_error(form, "Can't reach the service")
     assert session.identities == []
+
+
+def test_connection_status_never_shows_the_key(client, emu):
+    from helpers.connection import Backend
+
+    backend = Backend("emulator", emu.endpoint, "access key", emu.connection_string, emu.ca_bundle)
+    form = forms.ConnectionStatus(client, backend=backend)
+    assert emu.endpoint.rstrip("/") in form.result.value
+    assert emu.access_key not in form.result.value and "key hidden" in form.result.value

@@ -66,7 +66,7 @@ def test_check_line_says_status_and_reason_or_why_not_available():
     assert render_check("Token", None) == ""
 
 
-def test_connection_view_names_the_backend_and_hides_the_key():
+def test_connection_view_names_the_backend_and_says_the_key_is_hidden():
     shown = render_connection("emulator", "https://127.0.0.1:5000", "access key")
     assert "local ACS Identity service" in shown
     assert "https://127.0.0.1:5000" in shown

@@ -185,7 +185,46 @@ def test_scopes_are_normalised_and_deduplicated():
 def test_bad_expiry_is_caught_before_calling_the_service(minutes, says):
     err = one_line_error(lambda: lab.create_identity_and_token(NeverCalled(), ["chat"], minutes))
     assert says in str(err)
-    assert "60" in str(err) or "minutes (e.g. 90)" in str(err)
+    if "outside the allowed range" in says:
+        assert err.hint == "Choose between 60 minutes (1 hour) and 1440 (24 hours)."
+    else:
+        assert err.hint == "Give minutes (e.g. 90) or hours and minutes (e.g. 1h 30m)."
+
+
+def test_lab_errors_render_as_one_line_in_ipython():
+    err = one_line_error(lambda: lab.validate_expiry_minutes(59))
+    assert err._render_traceback_() == [f"LabError: {err}"]
+
+
+def test_a_refused_entra_sign_in_does_not_blame_the_access_key(emu, monkeypatch):
+    from azure.communication.identity import CommunicationIdentityClient
+
+    from helpers import connection
+    from helpers.emulator import LocalEntraCredential
+
+    class ForeignCredential:
+        """An Entra token the local service did not mint: it must refuse it."""
+
+        def get_token(self, *scopes, **kwargs):
+            real = LocalEntraCredential(state_dir=emu.state_dir).get_token(*scopes)
+            return real._replace(token=real.token[:-8] + "AAAAAAAA")
+
+    client = CommunicationIdentityClient(emu.endpoint, ForeignCredential(), retry_total=0,
+                                         connection_verify=emu.ca_bundle)  # fmt: skip
+    backend = connection.Backend(kind="emulator", endpoint=emu.endpoint, auth="Entra ID")
+    monkeypatch.setitem(connection._backends, client, backend)
+    err = one_line_error(lambda: lab.create_identity(client))
+    assert err.status == 401
+    assert "Entra ID sign-in" in str(err) and "access key" not in str(err)
+
+
+def test_a_wrong_key_hint_mentions_the_clock_too(emu):
+    err = one_line_error(
+        lambda: lab.create_identity(
+            sdk_client(f"endpoint={emu.endpoint};accesskey={WRONG_KEY}", emu.ca_bundle)
+        )
+    )
+    assert "rejected the access key" in str(err) and "clock" in str(err)
 
 
 @pytest.mark.parametrize(

@@ -105,8 +105,11 @@ def validate_count(count: Any) -> int:
         number = count
     elif isinstance(count, float) and count.is_integer():
         number = int(count)
-    elif isinstance(count, str) and count.strip().lstrip("+-").isdigit():
-        number = int(count.strip())
+    elif isinstance(count, str):
+        try:
+            number = int(count.strip())
+        except ValueError:  # also "²", which str.isdigit() would have let through
+            number = None
     else:
         number = None
     if number is None:
@@ -233,19 +236,19 @@ def export_csv(
 
     Tokens are written only with `include_tokens=True`: a token is a password for that
     identity until it expires or is revoked. A file holding tokens is made readable by its
-    owner only (on systems that support it).
+    owner only (on systems that support it). The file is written whole and then renamed into
+    place, so a link planted at that path is replaced, never written through.
     """
     columns = CSV_COLUMNS + (["token"] if include_tokens else [])
     rows = csv_rows(result, include_tokens)
     if isinstance(path_or_buffer, (str, os.PathLike)):
+        from helpers.emulator.state import write_atomic
+
         path = Path(path_or_buffer)
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.StringIO()
         _write(buffer, columns, rows)
-        if include_tokens:
-            path.touch(mode=0o600, exist_ok=True)
-            path.chmod(0o600)
-        path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+        write_atomic(path, buffer.getvalue().encode("utf-8"), 0o600 if include_tokens else 0o644)
     else:
         _write(path_or_buffer, columns, rows)
     return len(rows)

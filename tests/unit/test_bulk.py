@@ -160,3 +160,22 @@ def test_summary_lists_three_reasons_then_counts_the_rest():
         "delete: 0 ok, 5 failed (attendee 1: boom 1; attendee 2: boom 2; attendee 3: boom 3;"
         " and 2 more)"
     )
+
+
+@pytest.mark.parametrize("count", ["²", "1.5", "", "twenty", None, True])
+def test_counts_that_are_not_whole_numbers_are_one_line(count):
+    with pytest.raises(lab.LabError) as caught:
+        bulk.validate_count(count)
+    assert "is not a number of attendees" in str(caught.value)
+
+
+def test_export_replaces_a_planted_link_instead_of_writing_through_it(client, tmp_path):
+    result = bulk.provision(client, 1, ["voip"], 60)
+    target = tmp_path / "somebody-elses-file"
+    target.write_text("theirs\n")
+    link = tmp_path / "room.csv"
+    link.symlink_to(target)
+    bulk.export_csv(result, link, include_tokens=True)
+    assert target.read_text() == "theirs\n"
+    assert not link.is_symlink() and stat.S_IMODE(link.stat().st_mode) == 0o600
+    bulk.delete_all(client, result.identity_ids)

@@ -46,6 +46,12 @@ class Backend:
                 f"Using the local ACS Identity service at {self.endpoint} "
                 f"(offline, {self.auth} authentication)."
             )
+        if self.auth == "Entra ID":
+            # The quickstart cells read the connection string, as the docs' quickstart does.
+            return (
+                f"Using Azure Communication Services at {self.endpoint} (Entra ID); the notebooks' "
+                "quickstart cells also need COMMUNICATION_SERVICES_CONNECTION_STRING."
+            )
         return f"Using Azure Communication Services at {self.endpoint} ({self.auth})."
 
     def admin(self):

@@ -122,7 +122,9 @@ def test_an_endpoint_alone_means_entra_id(isolated, monkeypatch, capsys):
     monkeypatch.setenv("COMMUNICATION_SERVICES_ENDPOINT", AZURE)
     backend = connection.backend_of(connection.connect())
     assert backend.auth == "Entra ID"
-    assert capsys.readouterr().out.strip().endswith("(Entra ID).")
+    line = capsys.readouterr().out.strip()
+    assert "(Entra ID)" in line and "\n" not in line
+    assert "also need COMMUNICATION_SERVICES_CONNECTION_STRING" in line
 
 
 def test_a_malformed_setting_is_one_line_without_the_key(isolated, monkeypatch):

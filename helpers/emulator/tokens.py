@@ -46,6 +46,11 @@ def format_expires_on(ns: int) -> str:
     return f"{stamp}.{rem // 100:07d}+00:00"
 
 
+def _iso(seconds: int) -> str:
+    """UTC ISO 8601; raises OverflowError, OSError or ValueError outside years 1-9999."""
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat()
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     # repr=False: a token is a bearer credential; a repr in a log or traceback must not leak it.
@@ -106,17 +111,25 @@ class TokenService:
             if len(parts) != 3:
                 raise ValueError
             claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-            ident = claims["skypeid"]
-            iat, exp = int(claims["iat"]), int(claims["exp"])
-            issued_ns = int(claims.get("iatNs", iat * 1_000_000_000))
+            identity = "8:" + str(claims["skypeid"])
+            raw_iat, raw_exp = claims["iat"], claims["exp"]
+            raw_iat_ns = claims.get("iatNs")
             scopes = [s for s in str(claims.get("acsScope", "")).split(",") if s]
             resource = str(claims["resourceId"]).lower()
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             result["reason"] = "The token is not a three-part JWT with ACS claims."
             return result
-        iso = lambda s: dt.datetime.fromtimestamp(s, dt.timezone.utc).isoformat()  # noqa: E731
-        result.update(identity="8:" + str(ident), scopes=scopes, issuedAt=iso(iat),
-                      expiresAt=iso(exp))  # fmt: skip
+        try:
+            # Any JSON number may arrive here (1e300, -10**30, Infinity, NaN): each step below
+            # can fail on one, so all of them sit inside this try.
+            iat, exp = int(raw_iat), int(raw_exp)
+            issued_ns = iat * 1_000_000_000 if raw_iat_ns is None else int(raw_iat_ns)
+            issued_at, expires_at = _iso(iat), _iso(exp)
+        except (ValueError, TypeError, OverflowError, OSError):
+            result["reason"] = "The token's times (iat, exp, iatNs) are not valid timestamps."
+            return result
+        result.update(identity=identity, scopes=scopes, issuedAt=issued_at,
+                      expiresAt=expires_at)  # fmt: skip
         if resource != self.resource_id:
             result["status"] = "otherResource"
             result["reason"] = (
@@ -124,8 +137,9 @@ class TokenService:
             )
             return result
         try:
-            jwt.decode(token, self.public_key, algorithms=["RS256"], options={"verify_exp": False})
-        except jwt.InvalidTokenError:
+            # The signature only: the claims were judged above, and are judged below by state.
+            jwt.api_jws.decode(token, self.public_key, algorithms=["RS256"])
+        except (jwt.InvalidTokenError, ValueError, TypeError, RecursionError):
             result["status"] = "badSignature"
             result["reason"] = "The token's signature does not match this resource's signing key."
             return result

@@ -70,6 +70,45 @@ def test_introspect_other_statuses(emu, client, admin, tmp_path):
     store.close()
 
 
+NONE_HEADER = "eyJhbGciOiJub25lIn0"
+OUT_OF_RANGE = [
+    {"iat": 1e300},
+    {"exp": 10**30},
+    {"iat": -(10**30)},
+    {"exp": -1e300},
+    {"iat": float("inf")},
+    {"exp": float("-inf")},
+    {"iat": float("nan")},
+    {"iatNs": float("inf")},
+    {"iat": 253402300800},  # the first second of year 10000
+]
+
+
+@pytest.mark.parametrize("change", OUT_OF_RANGE, ids=lambda c: json.dumps(c, allow_nan=True))
+@pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
+def test_introspect_out_of_range_times_is_malformed(emu, admin, change, signed):
+    iat = int(time.time())
+    claims = {"skypeid": f"acs:{emu.resource_id}_x", "scp": 1792, "iat": iat, "exp": iat + 3600,
+              "acsScope": "chat", "resourceId": emu.resource_id, **change}  # fmt: skip
+    raw = json.dumps(claims).encode()  # json writes Infinity and NaN, as a forger could
+    if signed:  # with the service's own key: only the claims are wrong
+        key = serialization.load_pem_private_key(
+            (emu.state_dir / "token-signing-key.pem").read_bytes(), password=None
+        )
+        token = jwt.api_jws.encode(raw, key, algorithm="RS256")
+    else:  # {"alg":"none"}, and no signature
+        token = f"{NONE_HEADER}.{base64.urlsafe_b64encode(raw).rstrip(b'=').decode()}.sig"
+    report = admin.introspect(token)  # the admin client raises on any non-2xx answer
+    assert report["status"] == "malformed"
+    assert report["reason"] == "The token's times (iat, exp, iatNs) are not valid timestamps."
+    assert report["issuedAt"] is None and report["expiresAt"] is None
+
+
+def test_introspect_deeply_nested_claims_is_malformed(admin):
+    b64 = base64.urlsafe_b64encode(b"[" * 100_000).rstrip(b"=").decode()
+    assert admin.introspect(f"{NONE_HEADER}.{b64}.sig")["status"] == "malformed"
+
+
 def test_admin_errors_are_raised(emu, admin):
     with pytest.raises(AdminError) as exc:
         admin._call("POST", "/_emulator/tokens:introspect", {"token": 5})

@@ -70,13 +70,14 @@ class Backend:
         return self.describe()
 
 
-def _combined_bundle(ca_bundle: str, ca_cert: str | None) -> str:
+def _combined_bundle(ca_bundle: str, ca_cert: str | None, variable: str) -> str:
     """Trust the local CA *in addition to* whatever this process already trusts.
 
     The emulator's bundle already holds certifi's public CAs. If the learner set their own
-    REQUESTS_CA_BUNDLE (a corporate proxy, say), append the local CA to a copy of theirs.
+    REQUESTS_CA_BUNDLE or SSL_CERT_FILE (a corporate proxy, say), append the local CA to a copy
+    of theirs.
     """
-    current = os.environ.get("REQUESTS_CA_BUNDLE")
+    current = os.environ.get(variable)
     if not current or not Path(current).is_file():
         return ca_bundle
     if Path(current).resolve() == Path(ca_bundle).resolve():
@@ -85,7 +86,7 @@ def _combined_bundle(ca_bundle: str, ca_cert: str | None) -> str:
     theirs = Path(current).read_text()
     if local_ca.strip() in theirs:  # already trusted (connect() called again)
         return current
-    combined = Path(ca_bundle).with_name("ca-bundle-with-yours.pem")
+    combined = Path(ca_bundle).with_name(f"ca-bundle-with-your-{variable.lower()}.pem")
     combined.write_text(theirs.rstrip() + "\n" + local_ca)
     return str(combined)
 
@@ -97,9 +98,10 @@ def trust_local_ca(ca_bundle: str, ca_cert: str | None = None) -> str:
     SSL_CERT_FILE - but only when aiohttp is first imported, so `connect(use_async=True)` also
     passes the bundle explicitly. Node reads NODE_EXTRA_CA_CERTS (the local CA alone).
     """
-    bundle = _combined_bundle(ca_bundle, ca_cert)
-    os.environ["REQUESTS_CA_BUNDLE"] = bundle
-    os.environ["SSL_CERT_FILE"] = bundle
+    bundle = os.environ["REQUESTS_CA_BUNDLE"] = _combined_bundle(
+        ca_bundle, ca_cert, "REQUESTS_CA_BUNDLE"
+    )
+    os.environ["SSL_CERT_FILE"] = _combined_bundle(ca_bundle, ca_cert, "SSL_CERT_FILE")
     if ca_cert:
         os.environ["NODE_EXTRA_CA_CERTS"] = ca_cert
     return bundle

@@ -180,3 +180,13 @@ def test_a_separately_served_local_service_is_trusted_from_its_state_dir(isolate
         assert connection.backend_of(client).kind == "emulator"
         assert connection._embedded is None, "the separate service is used, none started"
         assert client.create_user().properties["id"].startswith("8:acs:")
+
+
+def test_a_custom_ssl_cert_file_is_kept_too(isolated, monkeypatch):
+    theirs = isolated / "their-ssl.pem"
+    theirs.write_text(Path(certifi.where()).read_text())
+    monkeypatch.setenv("SSL_CERT_FILE", str(theirs))
+    connection.connect(quiet=True)
+    combined = Path(os.environ["SSL_CERT_FILE"]).read_text()
+    assert combined.startswith(theirs.read_text().rstrip())
+    assert Path(os.environ["NODE_EXTRA_CA_CERTS"]).read_text().strip() in combined

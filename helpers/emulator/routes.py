@@ -164,11 +164,14 @@ class BaseHandler(RequestHandler):
         self.clear_header("Server")
         self.set_header("api-supported-versions", ", ".join(API_VERSIONS))
         self.set_header("MS-CV", base64.b64encode(secrets.token_bytes(16)).decode()[:22] + ".0")
-
-    def prepare(self) -> None:
+        # Here, not in prepare(): send_error() clears the headers and then sets only these
+        # defaults again, and error responses must echo the id too. (tornado's parser has
+        # already refused a request whose header values hold control characters.)
         rid = self.request.headers.get("x-ms-client-request-id")
         if rid:
             self.set_header("x-ms-client-request-id", rid[:256])
+
+    def prepare(self) -> None:
         length = self.request.headers.get("Content-Length")
         if length is not None:
             try:

@@ -122,6 +122,7 @@ def _issue_target(user_id: str, version: str = "2023-10-01") -> str:
 
 
 JSON = {"Content-Type": "application/json"}
+MiB = 1024 * 1024
 URI_RE = r"The HTTP resource that matches the request URI 'https://127\.0\.0\.1:\d+/identities'"
 NO_VERSION_RE = URI_RE + (
     r" requires the query parameter 'api-version'\. Supported versions: "
@@ -394,6 +395,27 @@ def test_response_headers(emu, client):
     assert revoke.status == 204 and revoke.body == b"" and "Content-Type" not in revoke.headers
     delete = raw_request(emu, "DELETE", f"/identities/{user_id}?api-version=2023-10-01")
     assert delete.status == 204 and "Content-Type" not in delete.headers
+
+
+@pytest.mark.parametrize(
+    "status, method, target, body, sign",
+    [
+        (401, "POST", "/identities?api-version=2023-10-01", b"", False),
+        (400, "POST", "/identities?api-version=2020-01-01", b"", True),
+        (400, "POST", "/identities?api-version=2023-10-01", b"{", True),
+        (404, "GET", "/nothing/here", b"", True),
+        (405, "GET", "/identities?api-version=2023-10-01", b"", True),
+        (413, "POST", "/identities?api-version=2023-10-01", b"x" * (MiB + 1), True),
+    ],
+    ids=["401", "400 version", "400 body", "404", "405", "413"],
+)
+def test_error_responses_echo_the_client_request_id(emu, status, method, target, body, sign):
+    headers = {**JSON, "x-ms-client-request-id": "err-42", "Host": f"127.0.0.1:{emu.port}"}
+    reply = raw_request(emu, method, target, body, headers=headers, sign=sign)
+    assert reply.status == status, reply.body
+    assert reply.headers["x-ms-client-request-id"] == "err-42"
+    assert reply.headers["api-supported-versions"] and reply.headers["MS-CV"]
+    assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
 
 
 def test_huge_declared_length_is_refused_without_reading(emu):

@@ -940,15 +940,6 @@ def fuzz_ids(client_port: int, key: str, ca_cert: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- main
 
 
-def _spawn_servers(state_dir: str, signer_threads: int | None = None):
-    from benchmarks import bench_emulator as bench
-    from helpers.emulator import server
-
-    if signer_threads is not None:
-        server.SIGNER_THREADS = signer_threads  # the forked child inherits it
-    return bench._spawn(bench._serve_emulator, state_dir)
-
-
 def section_load(args, out) -> None:
     from benchmarks import bench_emulator as bench
     from helpers.emulator import start
@@ -956,21 +947,19 @@ def section_load(args, out) -> None:
     with tempfile.TemporaryDirectory() as d:
         with start(d) as emu:
             key, ca, bundle = emu.access_key, emu.ca_cert, emu.ca_bundle
-        for signer in (0, 2) if args.signer_ab else (None,):
-            label = "emulator" if signer is None else f"emulator(signer={signer})"
-            proc, port = _spawn_servers(d, signer)
-            try:
-                res = run_load(port, key, ca, bundle, sdk_clients=args.clients,
-                               raw_clients=args.clients, count=args.load_ops,
-                               max_seconds=args.load_seconds)  # fmt: skip
-                raw_only = run_load(port, key, ca, bundle, sdk_clients=0,
-                                    raw_clients=args.clients, count=args.load_ops,
-                                    max_seconds=args.load_seconds, seed=2)  # fmt: skip
-            finally:
-                proc.terminate()
-                proc.join()
-            out[f"load {label} sdk+raw"] = res
-            out[f"load {label} raw"] = raw_only
+        proc, port = bench._spawn(bench._serve_emulator, d)
+        try:
+            res = run_load(port, key, ca, bundle, sdk_clients=args.clients,
+                           raw_clients=args.clients, count=args.load_ops,
+                           max_seconds=args.load_seconds)  # fmt: skip
+            raw_only = run_load(port, key, ca, bundle, sdk_clients=0,
+                                raw_clients=args.clients, count=args.load_ops,
+                                max_seconds=args.load_seconds, seed=2)  # fmt: skip
+        finally:
+            proc.terminate()
+            proc.join()
+        out["load emulator sdk+raw"] = res
+        out["load emulator raw"] = raw_only
         proc, port = bench._spawn(bench._serve_stub, d)
         try:
             out["load stub raw"] = run_load(port, key, ca, bundle, sdk_clients=0,
@@ -1002,7 +991,6 @@ def main(argv=None) -> int:
     ap.add_argument("--clients", type=int, default=4, help="K SDK + K raw threads")
     ap.add_argument("--load-ops", type=int, default=400, help="operations per client")
     ap.add_argument("--load-seconds", type=float, default=30.0)
-    ap.add_argument("--signer-ab", action="store_true", help="load with signer pool 0 vs 2")
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--fuzz", type=int, default=3000, help="generated requests")
     ap.add_argument("--seed", type=int, default=None, help="fuzz seed (default: derandomized)")

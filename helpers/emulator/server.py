@@ -10,7 +10,6 @@ import signal
 import ssl
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -32,11 +31,6 @@ log = logging.getLogger("helpers.emulator")
 # never block other clients: the server is asynchronous).
 IDLE_TIMEOUT = 30.0
 BODY_TIMEOUT = 30.0
-# Threads that sign tokens off the event loop (see routes.Service.signer); 0 signs inline.
-# Measured on the 2-core dev VM (docs/benchmarks.md), a pool did not help: +0.2 ms p50 for one
-# client (the thread hop), no change for four (the clients need the other core). So inline is
-# the default; a machine with spare cores may gain from 2.
-SIGNER_THREADS = 0
 
 
 def _url_host(host: str) -> str:
@@ -86,7 +80,7 @@ class Emulator:
             f"state_dir={str(self.state_dir)!r})"
         )
 
-    def _service(self, signer: ThreadPoolExecutor | None = None) -> Service:
+    def _service(self) -> Service:
         st = self._state
         entra = serialization.load_pem_private_key(st.entra_key_path.read_bytes(), password=None)
         return Service(
@@ -95,7 +89,6 @@ class Emulator:
             hmac_key=decode_key(self.access_key),
             entra_public_key=entra.public_key(),
             resource_id=st.resource_id,
-            signer=signer,
         )
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -109,18 +102,13 @@ class Emulator:
         asyncio.set_event_loop(loop)
         self._loop = loop
         service = None
-        signer = None
-        if SIGNER_THREADS > 0:
-            signer = ThreadPoolExecutor(SIGNER_THREADS, thread_name_prefix="acs-emulator-sign")
         try:
-            service = self._service(signer)
+            service = self._service()
             loop.run_until_complete(self._main(service))
         except BaseException as exc:  # reported to the starting thread
             self._error = exc
             self._ready.set()
         finally:
-            if signer is not None:
-                signer.shutdown(wait=True)
             if service is not None:
                 service.store.close()
             loop.close()

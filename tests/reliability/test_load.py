@@ -20,16 +20,3 @@ def test_mixed_load_has_no_unexpected_errors(rel_emu):
     assert {"create", "issue", "refresh", "revoke", "delete"} <= set(res.latency)
     # Deleted identities answer 404 by design: counted, not hidden, and not failures.
     assert res.expected["404 after delete"] == len(res.latency["issue-after-delete"]) > 0
-
-
-def test_load_with_signer_pool(tmp_path, monkeypatch):
-    """The optional signer pool (off by default) gives the same answers under concurrency."""
-    from helpers.emulator import server, start
-
-    monkeypatch.setattr(server, "SIGNER_THREADS", 2)
-    with start(tmp_path) as emu:
-        res = run_load(
-            emu.port, emu.access_key, emu.ca_cert, emu.ca_bundle,
-            sdk_clients=0, raw_clients=3, count=40, max_seconds=10,
-        )  # fmt: skip
-    assert res.unexpected == [] and res.total >= 100

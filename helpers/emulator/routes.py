@@ -7,7 +7,7 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tornado.web import Application, Finish, HTTPError, RequestHandler, stream_request_body
 
@@ -39,7 +39,8 @@ class Service:
 
     store: Store
     tokens: TokenService
-    hmac_key: bytes
+    # repr=False: the decoded access key; a repr in a log or traceback must not leak it.
+    hmac_key: bytes = field(repr=False)
     entra_public_key: object
     resource_id: str
 

@@ -17,6 +17,7 @@ from benchmarks.stress import ROOT, fuzz_ids, run_fuzz, time_to_413
 from helpers import identity
 from helpers.connection import Backend
 from helpers.emulator import AdminClient, AdminError
+from helpers.emulator.auth import decode_key
 from helpers.emulator.state import ensure_state
 from helpers.emulator.tokens import TokenService
 
@@ -102,6 +103,18 @@ def test_full_run_logs_errors_and_reprs_hold_no_secrets(rel_emu, captured_logs):
     texts.append(("emulator logs at DEBUG", "\n".join(captured_logs.lines)))
     for where, text in texts:
         assert_clean(text, secrets, tokens, where)
+
+
+def test_service_repr_holds_no_key(rel_emu):
+    service = rel_emu._service()
+    try:
+        text = repr(service)
+    finally:
+        service.store.close()
+    key = decode_key(rel_emu.access_key)
+    assert "resource_id=" in text  # a real dataclass repr, not an empty one
+    for shown in (repr(key), repr(key)[2:42], key.hex(), rel_emu.access_key):
+        assert shown not in text
 
 
 def _cli(*args, state_dir) -> subprocess.CompletedProcess:

@@ -89,6 +89,15 @@ class RequestTooLarge(AcsError):
     message = "The request body exceeds the 1 MiB limit."
 
 
+class NotSupportedByLocalService(AcsError):
+    status = 400
+    code = "NotSupportedByLocalService"
+    message = (
+        "The local ACS Identity service does not implement the Teams token exchange "
+        "(get_token_for_teams_user); use an Azure Communication Services resource for it."
+    )
+
+
 class InternalError(AcsError):
     status = 500
     code = "InternalError"

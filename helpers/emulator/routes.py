@@ -23,6 +23,7 @@ BASE_SCOPES = ("chat", "voip")
 JOIN_SCOPES = ("chat.join", "chat.join.limited", "voip.join")
 EXPIRY_FROM = "2022-10-01"
 JOIN_SCOPES_FROM = "2023-10-01"
+TEAMS_EXCHANGE_FROM = "2022-06-01"
 MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 60, 1440, 1440
 MAX_BODY = 1024 * 1024
 # tornado's own cap, only a backstop: the handlers answer 413 as soon as a declared
@@ -147,6 +148,7 @@ class BaseHandler(RequestHandler):
     """Shared plumbing: headers, body streaming with a size cap, auth, error envelopes."""
 
     api_versioned = True
+    since = API_VERSIONS[0]  # the first api-version that has the route
 
     def initialize(self, service: Service) -> None:
         self.svc = service
@@ -236,7 +238,7 @@ class BaseHandler(RequestHandler):
                 f"The HTTP resource that matches the request URI '{url}' requires the query "
                 f"parameter 'api-version'. Supported versions: {', '.join(API_VERSIONS)}."
             )
-        if version not in API_VERSIONS:
+        if version not in API_VERSIONS or version < self.since:
             shown = version if len(version) <= 40 else version[:40] + "…"
             raise errors.UnsupportedApiVersion(
                 f"The HTTP resource that matches the request URI '{url}' "
@@ -362,6 +364,18 @@ class IdentityHandler(BaseHandler):
         self.send_empty()
 
 
+class TeamsExchangeHandler(BaseHandler):
+    """Operation 5 exists (so auth, api-version and size are checked as for the others), but
+    it needs Entra ID and Teams, which a local service cannot offer. A 400, not a 5xx: the SDK
+    retries 5xx answers."""
+
+    since = TEAMS_EXCHANGE_FROM
+
+    def post(self) -> None:
+        self.begin()
+        raise errors.NotSupportedByLocalService()
+
+
 class NotFoundHandler(BaseHandler):
     api_versioned = False
     get = post = put = patch = delete = head = options = BaseHandler._not_found
@@ -432,6 +446,7 @@ def make_app(service: Service) -> Application:
             (ident + r"/:issueAccessToken", IssueHandler, args),
             (ident + r"/:revokeAccessTokens", RevokeHandler, args),
             (ident, IdentityHandler, args),
+            (r"/teamsUser/:exchangeAccessToken", TeamsExchangeHandler, args),
             (r"/_emulator/health", HealthHandler, args),
             (r"/_emulator/identities", ListHandler, args),
             (r"/_emulator/tokens:introspect", IntrospectHandler, args),

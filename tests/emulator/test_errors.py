@@ -17,6 +17,13 @@ NOT_OWNED = (401, "IdentityNotOwned", "Provided identity doesn't belong to the r
 NOT_FOUND = (404, "IdentityNotFound", "Provided identity doesn't exist.", None)
 SCOPES_REQUIRED = (400, "ValidationError", "Scopes: The Scopes field is required.", "Scopes")
 SCOPES_EMPTY = (400, "ValidationError", "Invalid scopes - Scopes field is required.", "scopes")
+TEAMS = (
+    400,
+    "NotSupportedByLocalService",
+    "The local ACS Identity service does not implement the Teams token exchange "
+    "(get_token_for_teams_user); use an Azure Communication Services resource for it.",
+    None,
+)
 
 
 def expiry_error(n):
@@ -84,6 +91,7 @@ SDK_CASES = [
     ("issue deleted", lambda c, e: c.get_token(deleted_user(c), ["voip"]), NOT_FOUND),
     ("revoke deleted", lambda c, e: c.revoke_tokens(deleted_user(c)), NOT_FOUND),
     ("delete twice", lambda c, e: c.delete_user(deleted_user(c)), NOT_FOUND),
+    ("teams exchange", lambda c, e: c.get_token_for_teams_user("aad", "app", "oid"), TEAMS),
 ]
 
 
@@ -274,6 +282,36 @@ RAW_CASES = [
         ),
     ),
     (
+        "teams exchange before 2022-06-01",
+        "POST",
+        "/teamsUser/:exchangeAccessToken?api-version=2021-03-07",
+        b'{"token": "aad", "appId": "app", "userId": "oid"}',
+        JSON,
+        (
+            400,
+            "UnsupportedApiVersion",
+            r"The HTTP resource that matches the request URI 'https://127\.0\.0\.1:\d+"
+            r"/teamsUser/:exchangeAccessToken' does not support the API version '2021-03-07'\.",
+            None,
+        ),
+    ),
+    (
+        "teams exchange without api-version",
+        "POST",
+        "/teamsUser/:exchangeAccessToken",
+        b"",
+        JSON,
+        (400, "UnsupportedApiVersion", r".+ requires the query parameter 'api-version'\..+", None),
+    ),
+    (
+        "teams exchange wrong method",
+        "GET",
+        "/teamsUser/:exchangeAccessToken?api-version=2023-10-01",
+        b"",
+        {},
+        (405, "MethodNotAllowed", r".+", None),
+    ),
+    (
         "unknown path",
         "GET",
         "/nothing/here?api-version=2023-10-01",
@@ -347,6 +385,16 @@ def test_raw_error(emu, client, method, template, body, headers, expected):
     assert err["code"] == code
     assert re.fullmatch(message, err["message"]), err["message"]
     assert err.get("target") == target
+
+
+@pytest.mark.parametrize("version", ["2022-06-01", "2022-10-01", "2023-08-01", "2023-10-01"])
+def test_teams_exchange_is_authenticated_then_a_400(emu, version):
+    target = f"/teamsUser/:exchangeAccessToken?api-version={version}"
+    body = b'{"token": "aad", "appId": "app", "userId": "oid"}'
+    unsigned = raw_request(emu, "POST", target, body, headers={**JSON, "Host": "x"}, sign=False)
+    assert (unsigned.status, unsigned.json()["error"]["code"]) == (401, "Denied")
+    reply = raw_request(emu, "POST", target, body, headers=JSON)
+    assert (reply.status, reply.json()["error"]) == (400, {"code": TEAMS[1], "message": TEAMS[2]})
 
 
 def test_hmac_tutorial_body_is_tolerated(emu):

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from .server import serve_forever
+from .server import STATE_ERRORS, serve_forever, state_dir_error
 from .state import default_state_dir, ensure_state
 from .store import Store
 
@@ -54,9 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
     if args.command == "serve":
         return serve_forever(host=args.host, port=args.port, state_dir=state_dir)
-    if args.command == "info":
-        return _info(state_dir)
-    return _reset(state_dir)
+    try:
+        if args.command == "info":
+            return _info(state_dir)
+        return _reset(state_dir)
+    except STATE_ERRORS as exc:
+        return state_dir_error(state_dir, exc)
 
 
 if __name__ == "__main__":

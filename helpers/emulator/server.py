@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import os
 import signal
+import sqlite3
 import ssl
 import sys
 import threading
@@ -19,7 +20,7 @@ from tornado.netutil import bind_sockets
 from ..settings import is_loopback
 from .auth import decode_key
 from .routes import TRANSPORT_LIMIT, Service, make_app
-from .state import ensure_state
+from .state import default_state_dir, ensure_state
 from .store import Store
 from .tokens import TokenService
 
@@ -31,6 +32,15 @@ log = logging.getLogger("helpers.emulator")
 # never block other clients: the server is asynchronous).
 IDLE_TIMEOUT = 30.0
 BODY_TIMEOUT = 30.0
+
+
+class ListenError(OSError):
+    """The server could not bind its address (port in use, address not available, ...)."""
+
+
+# What a damaged or unusable state dir raises while it is read (files missing or unreadable,
+# JSON, PEM or certificate content broken, a database file that is not SQLite).
+STATE_ERRORS = (OSError, ValueError, KeyError, TypeError, sqlite3.Error)
 
 
 def _url_host(host: str) -> str:
@@ -123,7 +133,10 @@ class Emulator:
             idle_connection_timeout=IDLE_TIMEOUT,
             body_timeout=BODY_TIMEOUT,
         )
-        sockets = bind_sockets(self.port, address=self.host)
+        try:
+            sockets = bind_sockets(self.port, address=self.host)
+        except OSError as exc:
+            raise ListenError(exc.errno, exc.strerror or str(exc)) from exc
         try:
             server.add_sockets(sockets)
         except BaseException:
@@ -189,6 +202,20 @@ def exports(emu: Emulator) -> str:
     )
 
 
+def cli_error(text: str) -> int:
+    """Print one line for the console user (no traceback) and return the exit code, 2."""
+    print(f"acs-emulator: {' '.join(text.split())}", file=sys.stderr, flush=True)
+    return 2
+
+
+def state_dir_error(state_dir, exc: BaseException) -> int:
+    root = Path(state_dir).expanduser() if state_dir else default_state_dir()
+    return cli_error(
+        f"can't use the state dir {root}: {type(exc).__name__}: {exc}; fix it, or move it "
+        "away to start afresh (new keys), or pass another --state-dir"
+    )
+
+
 def serve_forever(host: str = "127.0.0.1", port: int = 0, state_dir=None) -> int:
     """Serve until SIGINT/SIGTERM; print the export lines first. Returns the exit code."""
     if not is_loopback(host):
@@ -205,7 +232,12 @@ def serve_forever(host: str = "127.0.0.1", port: int = 0, state_dir=None) -> int
 
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        emu = start(state_dir=state_dir, port=port, host=host)
+        try:
+            emu = start(state_dir=state_dir, port=port, host=host)
+        except ListenError as exc:
+            return cli_error(f"can't listen on {host}:{port}: {exc.strerror}; pick another --port")
+        except STATE_ERRORS as exc:
+            return state_dir_error(state_dir, exc)
         try:
             print(exports(emu), flush=True)
             log.info("serving %s (resource %s)", emu.endpoint, emu.resource_id)

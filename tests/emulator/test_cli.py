@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,50 @@ def test_non_loopback_host_warns(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _one_line_exit_2(proc: subprocess.Popen) -> str:
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, (out, err)
+    assert out == "" and "Traceback" not in err and err.count("\n") == 1, err
+    return err
+
+
+def test_port_in_use_and_a_damaged_state_dir_are_one_line_and_exit_2(tmp_path):
+    from helpers.emulator.state import ensure_state
+
+    good, bad_json, bad_key = (tmp_path / n for n in ("good", "bad-json", "bad-key"))
+    for state in (good, bad_json, bad_key):
+        ensure_state(state)
+    (bad_json / "resource.json").write_text("{not json")
+    (bad_key / "token-signing-key.pem").write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+
+    def cli(*args, state):
+        return subprocess.Popen(
+            [sys.executable, "-m", "helpers.emulator", *args, "--state-dir", str(state)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        )  # fmt: skip
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # All at once: each is a Python start-up.
+        procs = {
+            "in use": cli("serve", "--port", str(port), state=good),
+            "bad json": cli("serve", state=bad_json),
+            "bad key": cli("serve", state=bad_key),
+            "info on a file": cli("info", state=a_file),
+            "reset bad json": cli("reset", state=bad_json),
+        }
+        errs = {name: _one_line_exit_2(proc) for name, proc in procs.items()}
+    assert errs["in use"] == (
+        f"acs-emulator: can't listen on 127.0.0.1:{port}: Address already in use; "
+        "pick another --port\n"
+    )
+    for name, state in (("bad json", bad_json), ("bad key", bad_key),
+                        ("info on a file", a_file), ("reset bad json", bad_json)):  # fmt: skip
+        assert errs[name].startswith(f"acs-emulator: can't use the state dir {state}: "), errs
+    assert "JSONDecodeError" in errs["bad json"] and "FileExistsError" in errs["info on a file"]

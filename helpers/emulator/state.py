@@ -154,8 +154,16 @@ class State:
 def ensure_state(state_dir: str | os.PathLike | None = None) -> State:
     """Create any missing piece of the state dir (race-safe) and return it."""
     root = Path(state_dir).expanduser() if state_dir else default_state_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o700)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir()
+    except FileExistsError:
+        if not root.is_dir():
+            raise
+    else:
+        # Only a folder made here: an existing one (`--state-dir .`, ACS_EMULATOR_HOME=~) is
+        # the user's, and keeps its mode. The key files are 0600 either way.
+        os.chmod(root, 0o700)
     with locked(root):
         res_path = root / RESOURCE_FILE
         if not res_path.exists():

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.emulator import AdminClient, AdminError, Emulator, default_state_dir, start
+from helpers.emulator.state import ensure_state
 from helpers.emulator.tokens import _check_payload
 from tests.support import sdk_client
 
@@ -226,6 +227,20 @@ def test_state_dir_files_and_permissions(emu):
     assert Path(emu.ca_cert).read_text() in bundle and bundle.count("BEGIN CERTIFICATE") > 50
     assert emu.access_key not in repr(emu)
     assert emu.connection_string == f"endpoint={emu.endpoint};accesskey={emu.access_key}"
+
+
+def test_state_dir_mode_is_set_only_on_a_folder_it_creates(tmp_path):
+    mine = tmp_path / "project"
+    mine.mkdir()
+    mine.chmod(0o755)
+    ensure_state(mine)
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o755  # an existing folder is left alone
+    made = tmp_path / "new" / "state"
+    ensure_state(made)
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    made.chmod(0o750)
+    ensure_state(made)  # the second call found it: no chmod
+    assert stat.S_IMODE(made.stat().st_mode) == 0o750
 
 
 def test_default_state_dir(monkeypatch, tmp_path):

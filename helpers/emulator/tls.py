@@ -137,8 +137,9 @@ def ensure_certificates(root: Path, write: Writer) -> None:
     if not (root / CA_CERT).exists() or not (root / CA_KEY).exists() or _expiring(root / CA_CERT):
         _make_ca(root, write)
         new_ca = True
-    if new_ca or not (root / SERVER_CERT).exists() or _expiring(root / SERVER_CERT):
-        _make_server(root, write)
+    server_files = (root / SERVER_CERT, root / SERVER_KEY)
+    if new_ca or not all(p.exists() for p in server_files) or _expiring(root / SERVER_CERT):
+        _make_server(root, write)  # cert and key together: one without the other is useless
     if new_ca or not (root / CA_BUNDLE).exists():
         # Public CAs first, so a process trusting this bundle still reaches real Azure.
         public = Path(certifi.where()).read_bytes().rstrip(b"\n") + b"\n"

@@ -203,6 +203,15 @@ def test_a_failed_start_leaves_no_socket_bound(tmp_path, monkeypatch):
     assert _port_is_free(port), exc.value
 
 
+@pytest.mark.parametrize("lost", ["server-key.pem", "server-cert.pem"])
+def test_a_lost_server_key_or_cert_is_made_again(tmp_path, lost):
+    ensure_state(tmp_path)
+    (tmp_path / lost).unlink()
+    with start(tmp_path) as emu, AdminClient(emu.connection_string, emu.ca_bundle) as adm:
+        assert adm.health()["status"] == "ok"
+    assert (tmp_path / lost).exists()
+
+
 def test_two_instances_on_one_state_dir_agree(tmp_path):
     state = tmp_path / "shared"
     with start(state) as a, start(state) as b:

@@ -152,7 +152,7 @@ def breakdown(state_dir: str, rounds: int = 300) -> dict:
 
     st = ensure_state(state_dir)
     store, svc = Store(st.db_path, st.resource_id), TokenService(st.token_key_path, st.resource_id)
-    uid = store.create()
+    uid, _ = store.create()
     t = time.perf_counter()
     for _ in range(rounds):
         ns = store.issue(uid)

@@ -323,10 +323,10 @@ class CreateHandler(BaseHandler):
         scopes, minutes = create_request(
             self.body, self.request.headers.get("Content-Type", ""), version
         )
+        new_id, issued_ns = self.svc.store.create(with_token=bool(scopes))
         if not scopes:
-            self.send_json(201, {"identity": {"id": self.svc.store.create()}})
+            self.send_json(201, {"identity": {"id": new_id}})
             return
-        new_id, issued_ns = self.svc.store.create_with_token()
         tok = self.svc.tokens.mint(new_id, scopes, minutes, issued_ns)
         self.send_json(
             201,

@@ -119,23 +119,10 @@ class Store:
 
     # --- rules ---------------------------------------------------------------------------
 
-    def create(self) -> str:
-        """Create an identity; its id is never handed out again, even after reset."""
-
-        def op():
-            while True:
-                new_id = f"8:acs:{self.resource_id}_{_new_suffix()}"
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO identities (id, created_ns) VALUES (?, ?)",
-                    (new_id, time.time_ns()),
-                )
-                if cur.rowcount == 1:
-                    return new_id
-
-        return self._write(op)
-
-    def create_with_token(self) -> tuple[str, int]:
-        """Create an identity and record a token issue in the same transaction."""
+    def create(self, with_token: bool = False) -> tuple[str, int]:
+        """Create an identity; return (id, creation time in ns). The id is never handed out
+        again, even after reset. `with_token` records a token issue at that same instant, in
+        the same transaction (create-with-token)."""
 
         def op():
             while True:
@@ -144,7 +131,7 @@ class Store:
                 cur = self._db.execute(
                     "INSERT OR IGNORE INTO identities (id, created_ns, last_token_ns) "
                     "VALUES (?, ?, ?)",
-                    (new_id, now, now),
+                    (new_id, now, now if with_token else None),
                 )
                 if cur.rowcount == 1:
                     return new_id, now
@@ -156,8 +143,9 @@ class Store:
 
         def op():
             ident = self._live(identity_id)
-            # Strictly after the last revocation, so a token issued right after a revoke
-            # (even within the same clock tick) is valid.
+            # At or after the last revocation (introspect revokes only tokens issued strictly
+            # before it), so a token issued right after a revoke, even within the same clock
+            # tick, is valid.
             issued = max(time.time_ns(), (ident.revoked_before_ns or 0))
             self._db.execute(
                 "UPDATE identities SET last_token_ns = MAX(COALESCE(last_token_ns, 0), ?) "

@@ -238,6 +238,21 @@ def test_state_dir_files_and_permissions(emu):
     assert emu.connection_string == f"endpoint={emu.endpoint};accesskey={emu.access_key}"
 
 
+def test_store_create_records_a_token_issue_only_with_a_token(tmp_path):
+    from helpers.emulator.store import Store
+
+    store = Store(tmp_path / "db.sqlite3", "00000000-0000-0000-0000-0000000000aa")
+    try:
+        plain, created = store.create()
+        with_token, issued = store.create(with_token=True)
+        assert plain != with_token and issued >= created
+        row, row_t = store.get(plain), store.get(with_token)
+        assert (row.created_ns, row.last_token_ns) == (created, None)
+        assert (row_t.created_ns, row_t.last_token_ns) == (issued, issued)
+    finally:
+        store.close()
+
+
 def test_state_dir_mode_is_set_only_on_a_folder_it_creates(tmp_path):
     mine = tmp_path / "project"
     mine.mkdir()

@@ -6,6 +6,7 @@ import json
 
 import requests
 
+from ..settings import parse_connection_string
 from .auth import sign_request
 
 
@@ -17,23 +18,13 @@ class AdminError(Exception):
         super().__init__(f"emulator answered {status} {code}: {message}")
 
 
-def parse_connection_string(conn_str: str) -> tuple[str, str]:
-    """(endpoint without trailing slash, access key), parsed like the SDK does."""
-    parts = {}
-    for item in conn_str.split(";"):
-        key, _, value = item.partition("=")
-        if key.strip():
-            parts[key.strip().lower()] = value.strip()
-    if not parts.get("endpoint") or not parts.get("accesskey"):
-        raise ValueError("connection string needs 'endpoint=…;accesskey=…'")
-    return parts["endpoint"].rstrip("/"), parts["accesskey"]
-
-
 class AdminClient:
     """Health, identity listing, token introspection and reset for one emulator."""
 
     def __init__(self, connection_string: str, ca_bundle: str | None = None) -> None:
-        self._endpoint, self._key = parse_connection_string(connection_string)
+        # A malformed string raises settings.SettingsError (a ValueError) saying what is wrong.
+        parsed = parse_connection_string(connection_string, variable="The connection string")
+        self._endpoint, self._key = parsed.endpoint.rstrip("/"), parsed.access_key
         self._session = requests.Session()
         self._verify: str | bool = ca_bundle if ca_bundle else True
 

@@ -116,6 +116,23 @@ def test_admin_errors_are_raised(emu, admin):
     assert exc.value.status == 400
 
 
+@pytest.mark.parametrize(
+    "conn, problem",
+    [
+        ("", "is empty"),
+        ("accesskey=c2VjcmV0LWtleQ==", "has no 'endpoint=' part"),
+        ("endpoint=https://127.0.0.1:1/", "has no 'accesskey=' part"),
+        ("endpoint=http://127.0.0.1:1/;accesskey=c2VjcmV0LWtleQ==", "has an http:// endpoint"),
+        ("endpoint=https://127.0.0.1:1/;accesskey=not base64!", "is not base64"),
+    ],
+)
+def test_admin_client_refuses_a_malformed_connection_string(conn, problem):
+    with pytest.raises(ValueError) as exc:
+        AdminClient(conn)
+    assert str(exc.value).startswith("The connection string ") and problem in str(exc.value)
+    assert "c2VjcmV0LWtleQ" not in str(exc.value) and "not base64!" not in str(exc.value)
+
+
 def test_identities_listing_and_reset_never_reuses_ids(tmp_path):
     with start(tmp_path / "s") as emu, AdminClient(emu.connection_string, emu.ca_bundle) as adm:
         c = _client(emu)

@@ -590,11 +590,21 @@ def read_head(sock: ssl.SSLSocket, limit: float = 10.0) -> bytes:
     return data
 
 
+def _response_complete(data: bytes) -> bool:
+    """The head has arrived, and the body its Content-Length announces (none: the head only)."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    m = re.search(rb"(?im)^content-length:[ \t]*(\d+)", head)
+    return m is None or len(body) >= int(m.group(1))
+
+
 def time_to_413(port: int, key: str, ca_cert: str, declared: int, chunked: bool = False):
     """POST a body of `declared` bytes (Content-Length, or chunked with no length) and time
     the 413. A sender thread keeps pushing 64 KiB pieces while the main thread waits for the
     answer, so a server that read the whole body first would show up as a long time.
-    Returns (seconds to the 413 head, the head, bytes sent before the server cut us off)."""
+    Returns (seconds to the 413 head, the response: its head and as much body as its
+    Content-Length announces, bytes sent when the head arrived, bytes sent in all)."""
     target = f"/identities?{API}"
     headers = sign_request("POST", f"https://127.0.0.1:{port}{target}", b"", key)
     lines = [f"POST {target} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
@@ -624,8 +634,9 @@ def time_to_413(port: int, key: str, ca_cert: str, declared: int, chunked: bool 
         pusher = threading.Thread(target=push, daemon=True)
         pusher.start()
         head = b""
+        elapsed = at_413 = None
         end = time.monotonic() + 20
-        while b"\r\n\r\n" not in head and time.monotonic() < end:
+        while not _response_complete(head) and time.monotonic() < end:
             try:
                 with lock:
                     chunk = sock.recv(65536)
@@ -636,8 +647,10 @@ def time_to_413(port: int, key: str, ca_cert: str, declared: int, chunked: bool 
             if not chunk:
                 break
             head += chunk
-        elapsed = time.perf_counter() - t0
-        at_413 = sent[0]
+            if elapsed is None and b"\r\n\r\n" in head:
+                elapsed, at_413 = time.perf_counter() - t0, sent[0]
+        if elapsed is None:  # no complete head at all
+            elapsed, at_413 = time.perf_counter() - t0, sent[0]
         pusher.join(10)
         stop.set()
         return elapsed, head, at_413, sent[0]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.emulator import sign_request, start  # noqa: E402
+from helpers.emulator import sign_request, start
 
 CANNED = json.dumps(
     {

@@ -187,7 +187,7 @@ def _raw_worker(port, key, ca, count, deadline, seed, out: LoadResult, stub=Fals
                         out.expected["404 after delete"] += 1
                     else:
                         out.unexpected.append(f"raw issue after delete: {status} {body}")
-    except Exception as exc:  # noqa: BLE001 - recorded, and the run then fails
+    except Exception as exc:  # recorded, and the run then fails
         out.unexpected.append(f"raw: {type(exc).__name__}: {exc}"[:300])
     finally:
         cli.close()
@@ -223,7 +223,7 @@ def _sdk_worker(conn_str, bundle, count, deadline, seed, out: LoadResult) -> Non
                     client.delete_user(user)
                     live.remove(user)
                 out.latency[op].append(time.perf_counter() - t0)
-            except Exception as exc:  # noqa: BLE001 - every failure is recorded, none hidden
+            except Exception as exc:  # every failure is recorded, none hidden
                 out.unexpected.append(f"sdk {op}: {type(exc).__name__}: {exc}"[:300])
                 continue
             if op == "delete" and rng.random() < 0.5:
@@ -732,7 +732,7 @@ def _fuzz_strategies():
     )  # fmt: skip
     scope_val = st.sampled_from(
         ["chat", "voip", "chat.join", "voip.join", "", "CHAT", "x" * 300]
-    ) | st.text(max_size=20)  # noqa: E501
+    ) | st.text(max_size=20)
     minutes = st.one_of(
         st.integers(-(2**70), 2**70), st.sampled_from([59, 60, 1440, 1441]),
         st.floats(allow_nan=True), st.booleans(), st.text(max_size=5), st.none(),
@@ -790,7 +790,7 @@ def _fuzz_strategies():
     header_text = st.text(
         st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
         max_size=60,
-    )  # noqa: E501
+    )
     auth = st.one_of(
         st.just(("signed", None, None)),
         st.just(("signed", None, None)),
@@ -947,7 +947,7 @@ def fuzz_ids(client_port: int, key: str, ca_cert: str) -> dict[str, str]:
     other = "8:acs:11111111-2222-3333-4444-555555555555_00000000-0000-0000-0000-000000000001"
     return {
         k: quote(v, safe="") for k, v in {"live": live, "deleted": gone, "other": other}.items()
-    }  # noqa: E501
+    }
 
 
 # --------------------------------------------------------------------------- main
@@ -1053,10 +1053,10 @@ def main(argv=None) -> int:
                 print("\n== Oversized bodies: time to 413 ==")
                 for size, chunked in [
                     (s, False) for s in (2**21, 10 * 2**20, 100 * 2**20, 2**30)
-                ] + [(2**30, True)]:  # noqa: E501
+                ] + [(2**30, True)]:
                     el, head, at, sent = time_to_413(
                         emu.port, emu.access_key, emu.ca_cert, size, chunked
-                    )  # noqa: E501
+                    )
                     kind = "chunked (no length) " if chunked else f"Content-Length {size:>13,d}"
                     print(f"  {kind}: {head.split(b' ')[1].decode()} after {el * 1e3:6.1f} ms "
                           f"({at / 2**20:.1f} MiB sent by then); connection closed after "

@@ -44,21 +44,21 @@ CASES = {
         b'{"createTokenWithScopes": ["voip"]}',
         _signed(e),
         (),
-    ),  # noqa: E501
+    ),
     "tampered path": lambda e: (
         "POST",
         "/identities?api-version=2023-10-01",
         BODY,
         _signed(e, target="/identitiez?api-version=2023-10-01"),
         (),
-    ),  # noqa: E501
+    ),
     "tampered query": lambda e: (
         "POST",
         "/identities?api-version=2022-10-01",
         BODY,
         _signed(e),
         (),
-    ),  # noqa: E501
+    ),
     "wrong method": lambda e: ("POST", TARGET, BODY, _signed(e, method="PUT"), ()),
     "stale date -16min": lambda e: ("POST", TARGET, BODY, _signed(e, date=_date(-16)), ()),
     "future date +16min": lambda e: ("POST", TARGET, BODY, _signed(e, date=_date(16)), ()),
@@ -72,14 +72,14 @@ CASES = {
         BODY,
         {**_signed(e), "Authorization": "HMAC-SHA256 garbage"},
         (),
-    ),  # noqa: E501
+    ),
     "other scheme": lambda e: (
         "POST",
         TARGET,
         BODY,
         {**_signed(e), "Authorization": "Basic dXNlcjpwYXNz"},
         (),
-    ),  # noqa: E501
+    ),
     "garbled date": lambda e: ("POST", TARGET, BODY, _signed(e, date="yesterday at noon"), ()),
     "non-GMT date": lambda e: (
         "POST",
@@ -87,14 +87,14 @@ CASES = {
         BODY,
         _signed(e, date=_date(0).replace("GMT", "+0100")),
         (),
-    ),  # noqa: E501
+    ),
     "hash of other body": lambda e: (
         "POST",
         TARGET,
         BODY,
         {**_signed(e), "x-ms-content-sha256": _signed(e, body=b"")["x-ms-content-sha256"]},
         (),
-    ),  # noqa: E501
+    ),
 }
 
 
@@ -241,11 +241,11 @@ BEARER_CASES = {
     "expired": lambda emu: _forged({"exp": int(time.time()) - 10}, _entra_key(emu.state_dir)),
     "wrong audience": lambda emu: _forged(
         {"aud": "https://graph.microsoft.com"}, _entra_key(emu.state_dir)
-    ),  # noqa: E501
+    ),
     "wrong issuer": lambda emu: _forged({"iss": "https://evil"}, _entra_key(emu.state_dir)),
     "alg none": lambda emu: jwt.encode(
         {"aud": ENTRA_AUDIENCE, "iss": ENTRA_ISSUER}, None, algorithm="none"
-    ),  # noqa: E501
+    ),
 }
 
 

@@ -84,7 +84,7 @@ SDK_CASES = [
         lambda c, e: c.revoke_tokens(CommunicationUserIdentifier(FOREIGN)),
         NOT_OWNED,
     ),
-    ("delete foreign", lambda c, e: c.delete_user(CommunicationUserIdentifier(FOREIGN)), NOT_OWNED),  # noqa: E501
+    ("delete foreign", lambda c, e: c.delete_user(CommunicationUserIdentifier(FOREIGN)), NOT_OWNED),
     ("issue unknown", lambda c, e: c.get_token(unknown_id(e), ["chat"]), NOT_FOUND),
     ("revoke unknown", lambda c, e: c.revoke_tokens(unknown_id(e)), NOT_FOUND),
     ("delete unknown", lambda c, e: c.delete_user(unknown_id(e)), NOT_FOUND),
@@ -378,7 +378,7 @@ def test_raw_error(emu, client, method, template, body, headers, expected):
     user_id = client.create_user().properties["id"]
     reply = raw_request(
         emu, method, template.format(issue=_issue_target(user_id)), body, headers=headers
-    )  # noqa: E501
+    )
     assert reply.status == status, reply.body
     assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
     err = reply.json()["error"]
@@ -439,7 +439,7 @@ def test_response_headers(emu, client):
     assert re.fullmatch(r".+\.\d{7}\+00:00", reply.json()["expiresOn"])
     revoke = raw_request(
         emu, "POST", f"/identities/{user_id}/:revokeAccessTokens?api-version=2023-10-01"
-    )  # noqa: E501
+    )
     assert revoke.status == 204 and revoke.body == b"" and "Content-Type" not in revoke.headers
     delete = raw_request(emu, "DELETE", f"/identities/{user_id}?api-version=2023-10-01")
     assert delete.status == 204 and "Content-Type" not in delete.headers

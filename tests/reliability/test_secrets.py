@@ -80,13 +80,13 @@ def test_full_run_logs_errors_and_reprs_hold_no_secrets(rel_emu, captured_logs):
         lambda: identity.delete_identity(client, who.id.replace("_", "_0")),
         lambda: identity.check_token(
             client, tokens[0] + "x", admin=AdminClient(bad_conn, rel_emu.ca_bundle)
-        ),  # noqa: E501
+        ),
         lambda: bad_client.create_user(),
         lambda: client.get_token(who, ["nope"]),
         lambda: AdminClient(bad_conn, rel_emu.ca_bundle).introspect(tokens[0]),
     ]
     for fail in failures:
-        with pytest.raises(Exception) as info:  # noqa: B017 - each one is some failure
+        with pytest.raises(Exception) as info:  # each one is some failure
             fail()
         err = info.value
         texts.append((f"{type(err).__name__}", f"{err}\n{err!r}\n{getattr(err, 'message', '')}"))

@@ -9,9 +9,9 @@ import ssl
 from dataclasses import dataclass
 
 import pytest
-from azure.communication.identity import CommunicationIdentityClient
 
 from helpers.emulator import sign_request, start
+from tests.support import sdk_client
 
 
 class _ErrorCatcher(logging.Handler):
@@ -39,9 +39,7 @@ def emu(tmp_path_factory):
 @pytest.fixture(scope="session")
 def client(emu):
     """Sync SDK client (default api-version), no retries so failures are immediate."""
-    return CommunicationIdentityClient.from_connection_string(
-        emu.connection_string, connection_verify=emu.ca_bundle, retry_total=0
-    )
+    return sdk_client(emu.connection_string, emu.ca_bundle)
 
 
 @dataclass

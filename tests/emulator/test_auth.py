@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from helpers.emulator import LocalEntraCredential, sign_request, start
 from helpers.emulator.auth import ACS_SCOPE, ENTRA_AUDIENCE, ENTRA_ISSUER
+from tests.support import sdk_client
 
 from .conftest import raw_request
 
@@ -149,9 +150,7 @@ def test_hmac_signs_raw_target_both_encodings(emu, client):
 
 def test_sdk_with_wrong_key_raises_client_auth_error(emu):
     conn = f"endpoint={emu.endpoint};accesskey={WRONG_KEY}"
-    c = CommunicationIdentityClient.from_connection_string(
-        conn, connection_verify=emu.ca_bundle, retry_total=0
-    )
+    c = sdk_client(conn, emu.ca_bundle)
     with pytest.raises(ClientAuthenticationError) as exc:
         c.create_user()
     assert exc.value.error.code == "Denied"

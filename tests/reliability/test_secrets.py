@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from azure.communication.identity import CommunicationIdentityClient
 
 from benchmarks.stress import ROOT, fuzz_ids, run_fuzz, time_to_413
 from helpers import identity
@@ -20,6 +19,7 @@ from helpers.emulator import AdminClient, AdminError
 from helpers.emulator.auth import decode_key
 from helpers.emulator.state import ensure_state
 from helpers.emulator.tokens import TokenService
+from tests.support import sdk_client
 
 KEY_FILES = ("access-key", "token-signing-key.pem", "entra-signing-key.pem", "ca-key.pem",
              "server-key.pem")  # fmt: skip
@@ -47,9 +47,7 @@ def test_full_run_logs_errors_and_reprs_hold_no_secrets(rel_emu, captured_logs):
     secrets = secrets_of(Path(rel_emu.state_dir))
     tokens: list[str] = []
     texts: list[tuple[str, str]] = []
-    client = CommunicationIdentityClient.from_connection_string(
-        rel_emu.connection_string, connection_verify=rel_emu.ca_bundle, retry_total=0
-    )
+    client = sdk_client(rel_emu.connection_string, rel_emu.ca_bundle)
     who, tok = identity.create_identity_and_token(client, ["chat", "voip"])
     tokens.append(tok.token)
     tokens.append(identity.issue_token(client, who, ["voip"], 90).token)
@@ -70,9 +68,7 @@ def test_full_run_logs_errors_and_reprs_hold_no_secrets(rel_emu, captured_logs):
     # Errors of every kind, raw and translated.
     wrong = base64.b64encode(b"w" * 64).decode()
     bad_conn = rel_emu.connection_string.replace(rel_emu.access_key, wrong)
-    bad_client = CommunicationIdentityClient.from_connection_string(
-        bad_conn, connection_verify=rel_emu.ca_bundle, retry_total=0
-    )
+    bad_client = sdk_client(bad_conn, rel_emu.ca_bundle)
     failures = [
         lambda: identity.create_identity(bad_client),
         lambda: identity.issue_token(client, tokens[0], ["chat"]),  # a token pasted as an id

@@ -4,8 +4,7 @@ import logging
 
 import pytest
 
-from helpers import emulator, forms
-from tests.support import sdk_client
+from helpers import forms
 
 
 @pytest.fixture(autouse=True)
@@ -24,20 +23,3 @@ def fail_on_callback_errors(caplog):
     swallowed = [r for r in records if "Exception in callback" in r.getMessage()]
     if swallowed:
         pytest.fail(f"a widget callback raised: {swallowed[0].getMessage()}", pytrace=False)
-
-
-@pytest.fixture(scope="package")
-def emu(tmp_path_factory):
-    with emulator.start(state_dir=tmp_path_factory.mktemp("acs-forms")) as running:
-        yield running
-
-
-@pytest.fixture(scope="package")
-def client(emu):
-    return sdk_client(emu.connection_string, emu.ca_bundle)
-
-
-@pytest.fixture(scope="package")
-def admin(emu):
-    with emulator.AdminClient(emu.connection_string, ca_bundle=emu.ca_bundle) as admin_client:
-        yield admin_client

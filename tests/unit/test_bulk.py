@@ -15,27 +15,6 @@ from tests.support import sdk_client
 MALFORMED_ID = "not-an-identity"
 
 
-def make_client(emu):
-    return sdk_client(emu.connection_string, emu.ca_bundle)
-
-
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
-    with emulator.start(state_dir=tmp_path_factory.mktemp("acs-bulk")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(emu):
-    return make_client(emu)
-
-
-@pytest.fixture(scope="module")
-def admin(emu):
-    with emulator.AdminClient(emu.connection_string, ca_bundle=emu.ca_bundle) as admin_client:
-        yield admin_client
-
-
 def test_provision_creates_distinct_identities_each_with_a_working_token(client, admin):
     seen = []
     result = bulk.provision(
@@ -133,7 +112,7 @@ def test_delete_all_accepts_a_result_and_reports_an_already_deleted_identity(cli
 
 def test_provision_keeps_going_when_the_service_stops_midway(tmp_path):
     emu = emulator.start(state_dir=tmp_path / "state")
-    client = make_client(emu)
+    client = sdk_client(emu.connection_string, emu.ca_bundle)
     try:
 
         def stop_after_two(done, _total, _outcome):

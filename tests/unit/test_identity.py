@@ -16,23 +16,6 @@ FOREIGN_ID = "8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000
 WRONG_KEY = base64.b64encode(b"not the emulator's key, 32 bytes").decode()
 
 
-@pytest.fixture(scope="module")
-def emu(tmp_path_factory):
-    with emulator.start(state_dir=tmp_path_factory.mktemp("acs-state")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(emu):
-    return sdk_client(emu.connection_string, emu.ca_bundle)
-
-
-@pytest.fixture(scope="module")
-def admin(emu):
-    with emulator.AdminClient(emu.connection_string, ca_bundle=emu.ca_bundle) as admin_client:
-        yield admin_client
-
-
 @pytest.fixture
 def identity(client):
     return lab.create_identity(client)

@@ -34,7 +34,6 @@ async function main() {
   } catch (e) {
     const named = e.message.includes("https://communication.azure.com");
     console.log(`Graph token refused, naming the served resource: ${named}`);
-    if (!named) console.log(e.message);
   }
 }
 

@@ -9,14 +9,17 @@ DEV_STAMP := $(VENV)/.installed-dev
 LAB_PORT ?= 8888
 APP_PORT ?= 8866
 LAB_ARGS ?=
+# The learner's working copy (git-ignored); the hub gives each attendee their own.
+WORK ?= my-notebooks
 PYTEST_ARGS ?=
 # JupyterLab refuses to run as root without this flag (containers, Binder-like boxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test app stress lint format install clean-state help
+.PHONY: lab lab-reset test app stress lint format install clean-state help
 
 help:
-	@echo "make lab     - open JupyterLab on notebooks/ (works offline: local ACS Identity service)"
+	@echo "make lab     - open JupyterLab on your working copy, my-notebooks/ (offline: local ACS service)"
+	@echo "make lab-reset - fresh copies of the notebooks in my-notebooks/ (yours are kept aside)"
 	@echo "make test    - lint + every test: unit, service, forms, notebooks (nbval), browser"
 	@echo "make app     - the Identity console as a standalone page (Voila)"
 	@echo "make stress  - long load / fault / fuzz runs; prints a summary"
@@ -29,16 +32,28 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m helpers.setup_lab
 	@touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(DEV_STAMP)
 
+# The lab serves the git-ignored working copy, never the tracked originals that nbval checks:
+# a learner's Run All and autosave change only my-notebooks/. It opens straight on lesson 00.
+# Quiet start: warnings only in the log (the URL box still shows). Voila's lab preview extension
+# is off here (`make app` is the Voila page): it re-enables traitlets' deprecation warnings.
+LAB_QUIET := --ServerApp.log_level=WARN --LabApp.log_level=WARN \
+	--ServerApp.jpserver_extensions=voila.server_extension=False
 lab: $(STAMP)
-	cd notebooks && $(BIN)/jupyter lab --port=$(LAB_PORT) $(ROOT_FLAG) $(LAB_ARGS)
+	@ACS_LAB_WORKING_COPY="$(abspath $(WORK))" $(BIN)/python -m helpers.working_copy sync
+	cd "$(WORK)" && $(BIN)/jupyter lab 00-set-up-your-environment.ipynb \
+		--port=$(LAB_PORT) $(LAB_QUIET) $(ROOT_FLAG) $(LAB_ARGS)
+
+# Fresh copies of every lesson; the learner's previous ones move to my-notebooks/previous-copies/.
+lab-reset: $(STAMP)
+	ACS_LAB_WORKING_COPY="$(abspath $(WORK))" $(BIN)/python -m helpers.working_copy reset
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from helpers import forms
 @pytest.fixture(autouse=True)
 def fresh_shared_session(monkeypatch):
     """Forms made without a session share the kernel's; each test starts with an empty one."""
-    monkeypatch.setattr(forms, "_shared_session", None)
+    monkeypatch.setattr(forms.session, "_shared_session", None)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,118 @@
+"""Shared plumbing of every form: status/error/result widgets, busy buttons, one-line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from helpers import identity as lab
+
+from .render import render_busy, render_error, render_success, render_token
+from .session import LabSession, shared_session
+
+
+class _Form(widgets.VBox):
+    """Shared plumbing: status/error/result widgets, busy buttons, one-line errors."""
+
+    def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
+        super().__init__()
+        self.client = client
+        self.session = session if session is not None else shared_session()
+        self.admin = admin
+        self.status = widgets.HTML()
+        self.error = widgets.HTML()
+        self.result = widgets.HTML()
+        self.last_error = ""  # the plain text of the error line, for tests and logs
+        self.action_buttons: list[widgets.Button] = []
+
+    def _button(self, description: str, icon: str, work: Callable[[], str]) -> widgets.Button:
+        button = widgets.Button(description=description, icon=icon, button_style="primary")
+        button.layout.width = "auto"
+        button.on_click(lambda _b: self._run(description, work))
+        self.action_buttons.append(button)
+        return button
+
+    def _new_identity_button(self) -> widgets.Button:
+        """'New identity': create one and select it in this form's picker."""
+        button = self._button("New identity", "user-plus", self._new_identity)
+        button.button_style = ""
+        button.tooltip = "Create a new identity to use in this form"
+        return button
+
+    def _new_identity(self) -> str:
+        identity = lab.create_identity(self.client)
+        self.identity_picker.raw_id.value = ""  # the new identity, not a pasted one, is used
+        self.session.remember_identity(identity)
+        return f"Created a new identity: {identity.id}"
+
+    def _run(self, what: str, work: Callable[[], str]) -> None:
+        """Disable the buttons, do the work, show one line of success or error, re-enable."""
+        self.error.value = ""
+        self.last_error = ""
+        self.result.value = ""
+        self.status.value = render_busy(f"{what}…")
+        for button in self.action_buttons:
+            button.disabled = True
+        try:
+            self.status.value = render_success(work())
+        except Exception as err:
+            # describe_error gives LabErrors back unchanged and makes anything else one line.
+            self.last_error = str(lab.describe_error(err, self.client))
+            self.status.value = ""
+            self.error.value = render_error(self.last_error)
+        finally:
+            for button in self.action_buttons:
+                button.disabled = False
+
+    def _check(self, issued: lab.IssuedToken | None) -> lab.TokenCheck | None:
+        """Introspect a token if we can; a failed check must not spoil the operation."""
+        if issued is None:
+            return None
+        try:
+            return lab.check_token(self.client, issued.token, admin=self.admin)
+        except lab.LabError as err:
+            return lab.TokenCheck("unknown", f"Couldn't check: {err}", available=False)
+
+
+class _ShowsToken(_Form):
+    """A form that shows a token: masked, with a Reveal toggle and a copyable text area."""
+
+    def _init_token_view(self) -> None:
+        self.issued: lab.IssuedToken | None = None
+        self._result_prefix = ""
+        self._result_suffix = ""
+        self.reveal_button = widgets.ToggleButton(
+            description="Reveal token", icon="eye", value=False, disabled=True
+        )
+        self.reveal_button.tooltip = "Show the whole token (treat it like a password)"
+        # The full token enters the widget only when revealed, so it isn't in saved state.
+        self.token_text = widgets.Textarea(
+            description="Token", layout=widgets.Layout(width="95%", height="6em", display="none")
+        )
+        self.reveal_button.observe(self._render_token, names="value")
+
+    def _show_token(self, issued: lab.IssuedToken, before: str = "", after: str = "") -> None:
+        self.issued = issued
+        self._result_prefix, self._result_suffix = before, after
+        self.reveal_button.disabled = False
+        if self.reveal_button.value:
+            self.reveal_button.value = False  # a new token starts hidden
+        else:
+            self._render_token()
+
+    def _render_token(self, _change: Any = None) -> None:
+        reveal = self.reveal_button.value and self.issued is not None
+        if self.issued is not None:
+            self.result.value = (
+                self._result_prefix + render_token(self.issued, reveal) + self._result_suffix
+            )
+        self.token_text.value = self.issued.token if reveal else ""
+        self.token_text.layout.display = None if reveal else "none"
+
+    def _run(self, what: str, work: Callable[[], str]) -> None:
+        self.issued = None
+        self.reveal_button.value = False
+        self.reveal_button.disabled = True
+        super()._run(what, work)

@@ -1,0 +1,193 @@
+"""One form per quickstart operation: create, issue, refresh, create+issue, revoke, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers import identity as lab
+
+from .base import _Form, _ShowsToken
+from .pickers import ExpiryPicker, IdentityPicker, ScopePicker
+from .render import render_check, render_identity
+from .session import LabSession
+
+
+class CreateIdentityForm(_Form):
+    """Create an identity with one click."""
+
+    def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
+        super().__init__(client, session, admin)
+        self.create_button = self._button("Create identity", "user-plus", self._create)
+        self.children = [self.create_button, self.status, self.error, self.result]
+
+    def _create(self) -> str:
+        identity = lab.create_identity(self.client)
+        self.session.remember_identity(identity)
+        self.result.value = render_identity(identity, "It has no token yet: issue one next.")
+        return "Created a new identity."
+
+
+class IssueTokenForm(_ShowsToken):
+    """Pick an identity, scopes and a lifetime; issue a token."""
+
+    button_text = "Issue token"
+
+    def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
+        super().__init__(client, session, admin)
+        self._init_token_view()
+        self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
+        self.scopes = ScopePicker()
+        self.scope_boxes = self.scopes.boxes
+        self.expiry = ExpiryPicker()
+        self.hours, self.minutes = self.expiry.hours, self.expiry.minutes
+        self.issue_button = self._button(self.button_text, "key", self._issue)
+        self.children = [
+            self.identity_picker,
+            self.scopes,
+            self.expiry,
+            self.issue_button,
+            self.status,
+            self.error,
+            self.result,
+            self.reveal_button,
+            self.token_text,
+        ]
+
+    def _issue(self) -> str:
+        issued = lab.issue_token(
+            self.client,
+            self.identity_picker.selected_id,
+            self.scopes.selected,
+            self.expiry.total_minutes,
+        )
+        self.session.remember_token(issued)
+        self._show_token(issued)
+        return (
+            f"Issued a token for {', '.join(issued.scopes)}, valid {issued.lifetime_minutes} min."
+        )
+
+
+class RefreshTokenForm(IssueTokenForm):
+    """Get a new token for an identity; the previous one keeps working until it expires."""
+
+    button_text = "Refresh token"
+
+    def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
+        super().__init__(client, session, admin)
+        self.refresh_button = self.issue_button
+        # Refreshing usually keeps the same scopes, so start from the identity's last token.
+        self.identity_picker.dropdown.observe(self._tick_previous_scopes, names="value")
+        self._tick_previous_scopes()
+
+    def _tick_previous_scopes(self, _change: Any = None) -> None:
+        previous = self.session.latest_token(self.identity_picker.dropdown.value or "")
+        if previous is not None:
+            self.scopes.tick(previous.scopes)
+
+    def _issue(self) -> str:
+        identity_id = self.identity_picker.selected_id
+        previous = self.session.latest_token(identity_id.strip())
+        issued = lab.refresh_token(
+            self.client, identity_id, self.scopes.selected, self.expiry.total_minutes
+        )
+        self.session.remember_token(issued)
+        note = ""
+        if previous is not None:
+            note = render_check(f"Previous token {previous.masked}", self._check(previous))
+            note += "<div>Refreshing doesn't revoke the previous token; revoke it if needed.</div>"
+        self._show_token(issued, after=note)
+        return "Issued a fresh token (ACS has no separate refresh call)."
+
+
+class CreateIdentityAndTokenForm(_ShowsToken):
+    """Create an identity and its first token in one request."""
+
+    def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
+        super().__init__(client, session, admin)
+        self._init_token_view()
+        self.scopes = ScopePicker()
+        self.scope_boxes = self.scopes.boxes
+        self.expiry = ExpiryPicker()
+        self.hours, self.minutes = self.expiry.hours, self.expiry.minutes
+        self.create_button = self._button("Create identity and token", "user-plus", self._create)
+        self.children = [
+            self.scopes,
+            self.expiry,
+            self.create_button,
+            self.status,
+            self.error,
+            self.result,
+            self.reveal_button,
+            self.token_text,
+        ]
+
+    def _create(self) -> str:
+        identity, issued = lab.create_identity_and_token(
+            self.client, self.scopes.selected, self.expiry.total_minutes
+        )
+        self.session.remember_token(issued)
+        self._show_token(issued)
+        return f"Created an identity and a token for {', '.join(issued.scopes)} in one request."
+
+
+class RevokeTokensForm(_Form):
+    """Revoke all tokens of an identity; shows its latest token before and after."""
+
+    def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
+        super().__init__(client, session, admin)
+        self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
+        self.revoke_button = self._button("Revoke tokens", "ban", self._revoke)
+        self.children = [
+            self.identity_picker,
+            self.revoke_button,
+            self.status,
+            self.error,
+            self.result,
+        ]
+
+    def _revoke(self) -> str:
+        identity_id = self.identity_picker.selected_id
+        latest = self.session.latest_token(identity_id.strip())
+        before = self._check(latest)
+        revoked = lab.revoke_tokens(self.client, identity_id)
+        lines = render_identity(lab.Identity(revoked.identity_id))
+        if latest is not None:
+            label = f"Latest token {latest.masked}"
+            after = self._check(latest)
+            if after is not None and after.available:
+                lines += render_check(f"{label} before", before)
+                lines += render_check(f"{label} after", after)
+            else:
+                lines += render_check(label, after)
+        lines += "<div>The identity still exists: issue a new token to use it again.</div>"
+        self.result.value = lines
+        return f"Revoked every token issued before {revoked.at:%H:%M:%S} UTC."
+
+
+class DeleteIdentityForm(_Form):
+    """Delete an identity; its tokens stop working too."""
+
+    def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
+        super().__init__(client, session, admin)
+        self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
+        self.delete_button = self._button("Delete identity", "trash", self._delete)
+        self.delete_button.button_style = "danger"
+        self.children = [
+            self.identity_picker,
+            self.delete_button,
+            self.status,
+            self.error,
+            self.result,
+        ]
+
+    def _delete(self) -> str:
+        identity_id = self.identity_picker.selected_id
+        deleted = lab.delete_identity(self.client, identity_id)
+        latest = self.session.latest_token(deleted.identity_id)
+        self.session.forget_identity(deleted.identity_id)
+        self.identity_picker.raw_id.value = ""
+        lines = render_identity(lab.Identity(deleted.identity_id))
+        if latest is not None:
+            lines += render_check(f"Its latest token {latest.masked}", self._check(latest))
+        self.result.value = lines
+        return "Deleted the identity; it can't get new tokens."

@@ -1,0 +1,121 @@
+"""Plain functions that turn results into small HTML snippets (testable without widgets)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from helpers import identity as lab
+from helpers.tokens import TokenFormatError, decode_token, describe_duration
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _when(moment: datetime | None, now: datetime | None = None) -> str:
+    if moment is None:
+        return "unknown"
+    now = now or datetime.now(timezone.utc)
+    stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    left = moment - now
+    return f"{stamp} ({'in ' if left.total_seconds() >= 0 else ''}{describe_duration(left)})"
+
+
+def render_error(message: str) -> str:
+    """One red line: '⚠ what is wrong and what to do'."""
+    line = " ".join(str(message).split())
+    return f'<span style="color:#b00020">⚠ {_esc(line)}</span>'
+
+
+def render_success(message: str) -> str:
+    """One green line: '✓ what happened'."""
+    return f'<span style="color:#1b7f3b">✓ {_esc(message)}</span>'
+
+
+def render_busy(message: str) -> str:
+    return f'<span style="color:#555">⏳ {_esc(message)}</span>'
+
+
+def _table(rows: Iterable[tuple[str, str]]) -> str:
+    cells = "".join(
+        f'<tr><th style="text-align:left;padding-right:1em">{_esc(k)}</th><td>{v}</td></tr>'
+        for k, v in rows
+    )
+    return f"<table>{cells}</table>"
+
+
+def render_identity(identity: lab.Identity, note: str = "") -> str:
+    """The identity id, ready to copy, with an optional note."""
+    extra = f"<div>{_esc(note)}</div>" if note else ""
+    return _table([("Identity", f"<code>{_esc(identity.id)}</code>")]) + extra
+
+
+def render_anatomy(token: str) -> str:
+    """A collapsible table of the token's claims with one sentence each (no signature check)."""
+    try:
+        rows = decode_token(token).rows()
+    except TokenFormatError as err:
+        return f"<div><i>Can't show what's inside: {_esc(err)}</i></div>"
+    body = "".join(
+        f"<tr><td><code>{_esc(c)}</code></td><td><code>{_esc(v)}</code></td><td>{_esc(m)}</td></tr>"
+        for c, v, m in rows
+    )
+    return (
+        "<details><summary>What's inside the token (decoded, signature not checked)</summary>"
+        "<table><tr><th>Claim</th><th>Value</th><th>Meaning</th></tr>"
+        f"{body}</table></details>"
+    )
+
+
+def render_token(issued: lab.IssuedToken, reveal: bool = False, now: datetime | None = None) -> str:
+    """The token (masked unless `reveal`), its scopes, expiry and a claims table."""
+    shown = issued.token if reveal else issued.masked
+    token_cell = f'<code style="word-break:break-all">{_esc(shown)}</code>'
+    rows = [
+        ("Identity", f"<code>{_esc(issued.identity_id)}</code>"),
+        ("Token", token_cell),
+        ("Scopes", _esc(", ".join(issued.scopes))),
+        ("Expires", _esc(_when(issued.expires_at, now))),
+        ("expiresOn (raw)", f"<code>{_esc(issued.expires_on_raw)}</code>"),
+        ("Lifetime", _esc(f"{issued.lifetime_minutes} minutes")),
+    ]
+    return _table(rows) + render_anatomy(issued.token)
+
+
+_STATUS_COLOURS = {"valid": "#1b7f3b"}
+
+
+def render_check(label: str, check: lab.TokenCheck | None) -> str:
+    """One line: what the local service says about a token (or why it can't say)."""
+    if check is None:
+        return ""
+    if not check.available:
+        return f"<div>{_esc(label)}: <i>{_esc(check.reason)}</i></div>"
+    colour = _STATUS_COLOURS.get(check.status, "#b00020")
+    return (
+        f"<div>{_esc(label)}: <b style='color:{colour}'>{_esc(check.status)}</b>"
+        f" — {_esc(check.reason)}</div>"
+    )
+
+
+def render_connection(kind: str | None, endpoint: str | None, auth: str | None) -> str:
+    """Which service the lab talks to. Never shows the key or connection string."""
+    if kind == "emulator":
+        what = "the local ACS Identity service (emulator)"
+    elif kind == "azure":
+        what = "Azure Communication Services"
+    else:
+        what = "an ACS Identity endpoint"
+    rows = [("Connected to", _esc(what)), ("Endpoint", f"<code>{_esc(endpoint or '?')}</code>")]
+    if auth:
+        secret = " (key hidden)" if auth == "access key" else ""
+        rows.append(("Signed in with", _esc(auth + secret)))
+    return _table(rows)
+
+
+# --------------------------------------------------------------------------- session model

@@ -327,6 +327,10 @@ class ManagedIdentityHandler(RequestHandler):
             {"statusCode": status, "message": message, "error": error, "error_description": message}
         )
 
+    def write_error(self, status_code: int, **kwargs) -> None:
+        # Other methods (405) and anything unexpected: the same JSON shape, one line.
+        self._fail(status_code, f"The managed identity endpoint answers GET {TOKEN_PATH} only.")
+
     def get(self) -> None:
         host = urlsplit(f"//{self.request.host}").hostname
         if not is_loopback(host):
@@ -366,6 +370,13 @@ class ManagedIdentityHandler(RequestHandler):
         )
 
 
+class _ElsewhereHandler(ManagedIdentityHandler):
+    """Any other path: 404 in the endpoint's JSON shape."""
+
+    def prepare(self) -> None:
+        self._fail(404, f"The managed identity endpoint answers GET {TOKEN_PATH} only.")
+
+
 def _log_request(handler: RequestHandler) -> None:
     # Path only (the query is harmless, but headers carry the secret), at DEBUG: a refused
     # resource is the caller's answer, not a warning on the console.
@@ -401,7 +412,11 @@ class ManagedIdentityEndpoint:
     def listen(self) -> None:
         """Bind a free loopback port on the running event loop."""
         app = Application(
-            [(TOKEN_PATH, ManagedIdentityHandler, {"endpoint": self})], log_function=_log_request
+            [
+                (TOKEN_PATH, ManagedIdentityHandler, {"endpoint": self}),
+                (r".*", _ElsewhereHandler, {"endpoint": self}),
+            ],
+            log_function=_log_request,
         )
         server = HTTPServer(app, idle_connection_timeout=30, body_timeout=30)
         sockets = bind_sockets(0, address="127.0.0.1")

@@ -104,6 +104,21 @@ def test_refusals_say_what_is_wrong(emu, query, headers, status, says):
     assert "access_token" not in body
 
 
+@pytest.mark.parametrize("method, path", [("POST", "/msi/token"), ("GET", "/elsewhere")])
+def test_other_methods_and_paths_get_the_same_json_shape(emu, method, path):
+    url = urlsplit(emu.managed_identity.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        conn.request(method, path, body=b"" if method == "POST" else None)
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+    finally:
+        conn.close()
+    assert resp.status == (405 if method == "POST" else 404)
+    assert body["message"] == "The managed identity endpoint answers GET /msi/token only."
+    assert resp.headers["Content-Type"].startswith("application/json")
+
+
 def test_only_loopback_host_names_are_answered(emu):
     headers = {**secret(emu), "Host": "attacker.example"}
     status, body = mi_get(emu, {"api-version": "2019-08-01", "resource": ACS}, headers)

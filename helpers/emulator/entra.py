@@ -254,6 +254,10 @@ def verify_teams_token(token: str, public_key, now: float | None = None) -> dict
         )
     except (jwt.InvalidTokenError, ValueError, TypeError):
         raise errors.InvalidAccessToken() from None
+    times = [claims[name] for name in ("exp", "iat", "nbf")]
+    # PyJWT accepts numeric strings here; the arithmetic below must not meet one.
+    if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in times):
+        raise errors.InvalidAccessToken()
     scopes = str(claims.get("scp", "")).split()
     current = time.time() if now is None else now
     lifetime = claims["exp"] - max(claims["iat"], claims["nbf"])

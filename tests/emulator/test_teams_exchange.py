@@ -90,6 +90,10 @@ def _cases(entra, token):
             INVALID_TOKEN,
         ),
         "without nbf": ((_resigned(entra, nbf=None), APP_ID, USER_OID), INVALID_TOKEN),
+        "times as strings": (
+            (_resigned(entra, nbf=str(int(time.time()))), APP_ID, USER_OID),
+            INVALID_TOKEN,
+        ),
     }
 
 
@@ -109,6 +113,7 @@ CASE_NAMES = [
     "without Teams.ManageChats",
     "lives longer than a day",
     "without nbf",
+    "times as strings",
 ]
 
 

@@ -235,3 +235,41 @@ def test_the_exchange_exists_from_2022_06_01(emu, teams_token, version, accepted
         assert set(reply.json()) == {"token", "expiresOn"}
     else:
         assert (reply.status, reply.json()["error"]["code"]) == (400, "UnsupportedApiVersion")
+
+
+def test_fuzzed_exchange_bodies_never_500_and_always_answer_as_azure(emu, entra, teams_token):
+    """Bodies around a valid token (fields dropped, swapped, retyped, re-cased, truncated):
+    the answer is always 200, 400 or 401 with the ACS envelope, never a 5xx."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    valid = {"token": teams_token, "appId": APP_ID, "userId": USER_OID}
+    values = st.one_of(
+        st.sampled_from([teams_token, APP_ID, USER_OID, APP_ID.upper(), "", "invalid"]),
+        st.sampled_from([teams_token[:-5], teams_token + "x", teams_token.replace(".", "", 1)]),
+        st.none(), st.integers(), st.booleans(), st.lists(st.text(max_size=3), max_size=2),
+        st.text(max_size=40),
+    )  # fmt: skip
+    bodies = st.fixed_dictionaries(
+        {}, optional={key: st.one_of(st.just(value), values) for key, value in valid.items()}
+    )
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(body=bodies)
+    def exchange(body):
+        reply = raw_request(
+            emu, "POST", EXCHANGE.format("2023-10-01"), json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        assert reply.status in (200, 400, 401), reply.body
+        answer = reply.json()
+        if reply.status == 200:
+            assert body == valid or {k: str(v).lower() for k, v in body.items()} == {
+                k: v.lower() for k, v in valid.items()
+            }
+            assert set(answer) == {"token", "expiresOn"}
+        else:
+            assert set(answer["error"]) <= {"code", "message", "target"}
+            assert answer["error"]["message"]
+
+    exchange()

@@ -21,7 +21,13 @@ def assert_buttons_enabled(form):
 
 def test_the_form_has_the_trainer_controls(form):
     descriptions = [b.description for b in form.action_buttons]
-    assert descriptions == ["Provision", "Export CSV", "Revoke all", "Delete all"]
+    assert descriptions == [
+        "Provision",
+        "Export CSV",
+        "Revoke all",
+        "Delete all",
+        "Yes, delete all",
+    ]
     assert form.scopes.selected == ["chat", "voip"]
     assert form.include_tokens.value is False and form.tokens_warning.value == ""
 
@@ -32,7 +38,7 @@ def test_provision_fills_the_progress_bar_and_summarises(form, client, admin):
     assert form.last_error == "", form.last_error
     assert (form.progress.value, form.progress.max) == (3, 3)
     assert "3 provisioned ok, 0 failed" in form.summary.value
-    assert "Provisioned 3 of 3 attendees." in form.status.value
+    assert "Provisioned 3 of 3 attendees (numbers 1 to 3)." in form.status.value
     assert len(form.identity_ids) == 3 and form.session.identities == form.identity_ids
     for identity_id in form.identity_ids:
         token = form.session.latest_token(identity_id)
@@ -82,16 +88,26 @@ def test_export_writes_ids_without_tokens_by_default(form, tmp_path):
     assert [r["identity_id"] for r in csv.DictReader(text.splitlines())] == form.identity_ids
 
 
-def test_including_tokens_warns_and_writes_them(form, tmp_path):
+def test_including_tokens_cautions_and_writes_them(form, tmp_path):
     form.include_tokens.value = True
     assert "⚠" in form.tokens_warning.value and "token" in form.tokens_warning.value
+    assert "#b00020" not in form.tokens_warning.value  # a caution, not an error line
     form.count.value = 1
     form.provision_button.click()
+    assert form.tokens_warning.value == ""  # gone with the next success
     form.export_button.click()
     rows = list(csv.DictReader((tmp_path / "room.csv").open()))
     assert rows[0]["token"].startswith("eyJ") and rows[0]["token"].count(".") == 2
+    assert "(with tokens)" in form.status.value
     form.include_tokens.value = False
     assert form.tokens_warning.value == ""
+
+
+def test_the_caution_stays_while_an_action_fails(form):
+    form.include_tokens.value = True
+    form.export_button.click()  # nothing provisioned: an error, not a success
+    assert "Nothing to export yet" in form.last_error
+    assert "⚠" in form.tokens_warning.value
 
 
 def test_export_before_provisioning_or_to_a_bad_path_shows_one_line(form, tmp_path):
@@ -114,11 +130,17 @@ def test_revoke_all_then_delete_all(form, client, admin):
     assert form.last_error == "" and "2 revoked ok, 0 failed" in form.summary.value
     assert [lab.check_token(client, t, admin=admin).status for t in tokens] == ["revoked"] * 2
     form.delete_button.click()
+    assert form.confirmation.layout.display != "none"
+    assert "Delete all 2 identities" in form.confirm_text.value
+    assert [lab.check_token(client, t, admin=admin).status for t in tokens] == ["revoked"] * 2
+    form.confirm_button.click()
     assert form.last_error == "" and "2 deleted ok, 0 failed" in form.summary.value
+    assert form.confirmation.layout.display == "none"
     assert form.identity_ids == [] and form.session.identities == []
     assert lab.check_token(client, tokens[0], admin=admin).status == "identityDeleted"
     form.delete_button.click()
     assert "Nothing provisioned yet" in form.last_error
+    assert form.confirmation.layout.display == "none"
 
 
 def test_a_partly_failed_delete_lists_the_failure_and_keeps_it(form, client):
@@ -127,10 +149,12 @@ def test_a_partly_failed_delete_lists_the_failure_and_keeps_it(form, client):
     gone = form.identity_ids[0]
     lab.delete_identity(client, gone)
     form.delete_button.click()
+    form.confirm_button.click()
     assert form.last_error == ""
     assert "1 deleted ok, 1 failed" in form.summary.value
     assert "doesn&#x27;t exist" in form.summary.value and gone in form.summary.value
     assert form.identity_ids == [gone]
     form.delete_button.click()
+    form.confirm_button.click()
     assert "Every attendee failed" in form.last_error
     assert "0 deleted ok, 1 failed" in form.summary.value

@@ -156,26 +156,41 @@ def test_scopes_are_normalised_and_deduplicated():
 @pytest.mark.parametrize(
     ("minutes", "says"),
     [
-        (59, "Expiry of 59 minutes is outside the allowed range."),
-        (1441, "Expiry of 1441 minutes is outside the allowed range."),
-        ((24, 30), "Expiry of 1470 minutes is outside the allowed range."),
         ("soon", "is not a whole number of minutes"),
         (90.5, "is not a whole number of minutes"),
         (True, "is not a whole number of minutes"),
         (timedelta(seconds=90 * 60 + 1), "is not a whole number of minutes"),
     ],
 )
-def test_bad_expiry_is_caught_before_calling_the_service(minutes, says):
+def test_an_expiry_that_is_not_whole_minutes_is_caught_before_calling_the_service(
+    minutes, says
+):
     err = one_line_error(lambda: lab.create_identity_and_token(NeverCalled(), ["chat"], minutes))
     assert says in str(err)
-    if "outside the allowed range" in says:
-        assert err.hint == "Choose between 60 minutes (1 hour) and 1440 (24 hours)."
-    else:
-        assert err.hint == "Give minutes (e.g. 90) or hours and minutes (e.g. 1h 30m)."
+    assert err.hint == "Give minutes (e.g. 90) or hours and minutes (e.g. 1h 30m)."
+    assert err.call is None  # nothing was sent
+
+
+def test_an_expiry_no_request_could_carry_is_refused_before_sending():
+    err = one_line_error(lambda: lab.create_identity_and_token(NeverCalled(), ["chat"], 10**15))
+    assert "too large to send" in str(err) and "60 to 1440" in err.hint
+
+
+@pytest.mark.parametrize("minutes", [59, 1441, (24, 30), 0, -90, 30, 2000])
+def test_an_expiry_out_of_range_gets_the_services_own_error(client, identity, minutes):
+    total = lab.validate_expiry_minutes(minutes)
+    err = one_line_error(lambda: lab.issue_token(client, identity.id, ["chat"], minutes))
+    assert str(err) == (
+        f"ExpiresInMinutes value {total} is invalid. Value must be within the [60, 1440] interval."
+    )
+    assert err.status == 400 and err.code == "ValidationError"
+    # The error remembers what was sent.
+    assert err.call.method == "get_token"
+    assert dict(err.call.kwargs) == {"token_expires_in": timedelta(minutes=total)}
 
 
 def test_lab_errors_render_as_one_line_in_ipython():
-    err = one_line_error(lambda: lab.validate_expiry_minutes(59))
+    err = one_line_error(lambda: lab.validate_expiry_minutes("soon"))
     assert err._render_traceback_() == [f"LabError: {err}"]
 
 

@@ -119,8 +119,8 @@ def test_names_pasted_one_per_line_become_the_name_column(client):
 
 def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_defused():
     result = bulk.BulkResult("provision", (bulk.Outcome(1, error="x"), bulk.Outcome(2, error="y")))
-    rows = bulk.csv_rows(result, names=["=HYPERLINK(\"http://x\")", "-Bob"])
-    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'-Bob"]
+    rows = bulk.csv_rows(result, names=['=HYPERLINK("http://x")', "-Bob"])
+    assert [r["name"] for r in rows] == ['\'=HYPERLINK("http://x")', "'-Bob"]
 
 
 def test_remove_exports_removes_only_the_labs_csv_files(client, tmp_path):

@@ -162,9 +162,7 @@ def test_scopes_are_normalised_and_deduplicated():
         (timedelta(seconds=90 * 60 + 1), "is not a whole number of minutes"),
     ],
 )
-def test_an_expiry_that_is_not_whole_minutes_is_caught_before_calling_the_service(
-    minutes, says
-):
+def test_an_expiry_that_is_not_whole_minutes_is_caught_before_calling_the_service(minutes, says):
     err = one_line_error(lambda: lab.create_identity_and_token(NeverCalled(), ["chat"], minutes))
     assert says in str(err)
     assert err.hint == "Give minutes (e.g. 90) or hours and minutes (e.g. 1h 30m)."

@@ -5,7 +5,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from azure.communication.identity import CommunicationIdentityClient
+from azure.communication.identity import CommunicationIdentityClient, CommunicationUserIdentifier
 
 from helpers import emulator, forms
 from helpers import identity as lab
@@ -449,3 +449,60 @@ def test_connection_status_never_shows_the_key(client, emu):
     form = forms.ConnectionStatus(client, backend=backend)
     assert emu.endpoint.rstrip("/") in form.result.value
     assert emu.access_key not in form.result.value and "key hidden" in form.result.value
+
+
+def test_console_lists_identities_made_in_code_cells_after_refresh(client, admin):
+    console = forms.IdentityConsole(client, admin=admin)
+    made_in_code = client.create_user().properties["id"]
+    assert made_in_code not in console.summary.value
+    console.refresh_list_button.click()
+    assert made_in_code in console.summary.value
+    assert "made outside the forms" in console.summary.value
+    assert "including ones made in code cells" in console.summary.value
+
+
+def test_console_marks_a_revoked_token_revoked_not_valid(client, admin):
+    console = forms.IdentityConsole(client, admin=admin)
+    console.create_identity_and_token.create_button.click()
+    identity_id = console.session.identities[-1]
+    row = console_row(console, identity_id)
+    assert "valid, expires" in row and "revoked" not in row
+    console.revoke_tokens.identity_picker.dropdown.value = identity_id
+    console.revoke_tokens.revoke_button.click()
+    assert_ok(console.revoke_tokens)
+    row = console_row(console, identity_id)
+    assert ">revoked<" in row and "expires" not in row
+
+
+def test_console_sees_a_revocation_made_in_a_code_cell(client, admin):
+    console = forms.IdentityConsole(client, admin=admin)
+    console.create_identity_and_token.create_button.click()
+    identity_id = console.session.identities[-1]
+    client.revoke_tokens(CommunicationUserIdentifier(identity_id))
+    console.refresh_list_button.click()
+    assert ">revoked<" in console_row(console, identity_id)
+
+
+def test_console_on_azure_says_only_this_sessions_identities_are_known(client):
+    console = forms.IdentityConsole(client)  # no admin client: as on Azure
+    console.create_identity.create_button.click()
+    made_in_code = client.create_user().properties["id"]
+    console.refresh_list_button.click()
+    assert console.session.identities[-1] in console.summary.value
+    assert made_in_code not in console.summary.value
+    assert "Azure has no API to list identities" in console.summary.value
+
+
+def test_console_listing_failure_is_one_line(client, emu):
+    dead = emulator.AdminClient(
+        emu.connection_string.replace(str(emu.port), "1"), ca_bundle=emu.ca_bundle
+    )
+    console = forms.IdentityConsole(client, admin=dead)
+    assert console.summary.value.count("⚠") == 1 and "Can&#x27;t reach" in console.summary.value
+
+
+def console_row(console, identity_id: str) -> str:
+    """The listing row of one identity (the console's table cell)."""
+    cells = re.findall(r"<td>(.*?)</td>", console.summary.value, flags=re.S)
+    [cell] = [c for c in cells if identity_id in c]
+    return cell

@@ -158,3 +158,90 @@ def test_a_partly_failed_delete_lists_the_failure_and_keeps_it(form, client):
     form.confirm_button.click()
     assert "Every attendee failed" in form.last_error
     assert "0 deleted ok, 1 failed" in form.summary.value
+
+
+def test_export_writes_every_provision_click_with_stable_numbers(form, tmp_path):
+    form.count.value = 2
+    form.provision_button.click()
+    form.export_button.click()
+    first_rows = list(csv.DictReader((tmp_path / "room.csv").open()))
+    form.count.value = 3
+    form.provision_button.click()
+    assert "(numbers 3 to 5)" in form.status.value
+    form.export_button.click()
+    rows = list(csv.DictReader((tmp_path / "room.csv").open()))
+    assert [r["attendee"] for r in rows] == ["1", "2", "3", "4", "5"]
+    assert rows[:2] == first_rows  # the first two kept their numbers and ids
+    assert [r["identity_id"] for r in rows] == form.identity_ids
+
+
+def test_pasted_names_become_the_name_column(form, tmp_path):
+    form.names.value = "Ada Lovelace\nGrace Hopper\n\nAlan Turing\nKatherine Johnson\n"
+    form.count.value = 3
+    form.provision_button.click()
+    form.export_button.click()
+    rows = list(csv.DictReader((tmp_path / "room.csv").open()))
+    assert [r["name"] for r in rows] == ["Ada Lovelace", "Grace Hopper", "Alan Turing"]
+    assert "1 names have no attendee yet" in form.status.value
+
+
+def test_delete_all_says_which_files_it_removes_then_removes_them(form, tmp_path):
+    form.count.value = 1
+    form.provision_button.click()
+    form.export_button.click()
+    other = tmp_path / "tokens.csv"
+    form.csv_path.value = str(other)
+    form.include_tokens.value = True
+    form.export_button.click()
+    mine = tmp_path / "notes.csv"
+    mine.write_text("not an export\n")
+    form.delete_button.click()
+    # Said before anything is deleted: the identities and both files, by name.
+    assert (
+        str(tmp_path / "room.csv") in form.confirm_text.value
+        and str(other) in form.confirm_text.value
+    )
+    assert (tmp_path / "room.csv").exists() and form.identity_ids
+    form.cancel_button.click()
+    assert form.confirmation.layout.display == "none" and form.identity_ids
+    form.delete_button.click()
+    form.confirm_button.click()
+    assert form.last_error == ""
+    assert not (tmp_path / "room.csv").exists() and not other.exists() and mine.exists()
+    assert "Removed 2 exported file(s)" in form.status.value and str(other) in form.status.value
+
+
+def test_the_form_says_local_tokens_dont_work_with_azure_chat_or_calling(form):
+    assert "Azure&#x27;s Chat and Calling don&#x27;t accept them" in form.local_note.value
+
+
+def test_the_form_shows_the_call_it_makes_per_attendee(form):
+    form.scopes.tick(["chat"])
+    form.minutes.value = 90
+    form.count.value = 2
+    form.provision_button.click()
+    assert (
+        "client.create_user_and_token([&quot;chat&quot;], token_expires_in=timedelta(minutes=90))"
+        in form.code.value
+    )
+    assert "once per attendee" in form.code.value
+    form.revoke_button.click()
+    assert "client.revoke_tokens(CommunicationUserIdentifier(" in form.code.value
+
+
+def test_a_lifetime_the_service_refuses_is_one_line_and_nothing_is_provisioned(form):
+    form.minutes.value = 2000
+    form.count.value = 3
+    form.provision_button.click()
+    assert form.last_error.count("ExpiresInMinutes value 2000 is invalid") == 1
+    assert form.identity_ids == [] and form.error.value.count("⚠") == 1
+    assert "failed" in form.code.value and "timedelta(minutes=2000)" in form.code.value
+
+
+def test_revoke_all_marks_the_tokens_revoked_for_the_console(form, client, admin):
+    form.count.value = 1
+    form.provision_button.click()
+    form.revoke_button.click()
+    listing = lab.list_identities(client, form.session, admin=admin)
+    [entry] = [e for e in listing.identities if e.id == form.identity_ids[0]]
+    assert entry.token_status == "revoked"

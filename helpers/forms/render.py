@@ -38,9 +38,9 @@ def render_success(message: str) -> str:
 
 
 def render_caution(message: str) -> str:
-    """One amber line: something to be careful about, not an error."""
+    """One amber line: something to be careful about. Not an error, so not the error's ⚠."""
     line = " ".join(str(message).split())
-    return f'<span style="color:#8a5300">⚠ {_esc(line)}</span>'
+    return f'<span style="color:#8a5300"><b>Caution:</b> {_esc(line)}</span>'
 
 
 def render_busy(message: str) -> str:

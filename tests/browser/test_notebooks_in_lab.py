@@ -305,12 +305,12 @@ def bulk_provisioning(page, new_identity, tmp_path) -> None:
     text_box("Attendees").fill("3")
     text_box("Attendees").press("Enter")
     click(page, "Provision")
-    expect_success(page, "Provisioned 3 of 3 attendees.")
+    expect_success(page, "Provisioned 3 of 3 attendees (numbers 1 to 3).")
     expect(visible_html(page).filter(has_text="3 provisioned ok, 0 failed")).to_be_visible()
     page.get_by_role("checkbox", name="include tokens", exact=True).check()
-    expect(visible_html(page).filter(has_text="⚠ The CSV will hold")).to_be_visible()
+    expect(visible_html(page).filter(has_text="Caution: The CSV will hold")).to_be_visible()
     page.get_by_role("checkbox", name="include tokens", exact=True).uncheck()
-    expect(visible_html(page).filter(has_text="⚠ The CSV will hold")).to_have_count(0)
+    expect(visible_html(page).filter(has_text="Caution: The CSV will hold")).to_have_count(0)
     csv_path = tmp_path / "room.csv"
     text_box("CSV file").fill(str(csv_path))
     text_box("CSV file").press("Enter")
@@ -318,10 +318,19 @@ def bulk_provisioning(page, new_identity, tmp_path) -> None:
     expect_success(page, "Wrote 3 rows (ids and expiry, no tokens)")
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 4 and "eyJ" not in "".join(lines)
+    expect(page.locator(".acs-lab-code:visible pre")).to_contain_text(
+        "client.create_user_and_token("
+    )
     click(page, "Revoke all")
     expect(visible_html(page).filter(has_text="3 revoked ok, 0 failed")).to_be_visible()
     click(page, "Delete all")
+    # It says first what it will delete and which file it will remove, then waits.
+    expect(visible_html(page).filter(has_text=str(csv_path))).to_be_visible()
+    assert csv_path.exists()
+    click(page, "Yes, delete all")
     expect(visible_html(page).filter(has_text="3 deleted ok, 0 failed")).to_be_visible()
+    expect_success(page, "Deleted 3 identities. Removed 1 exported file(s)")
+    assert not csv_path.exists()
 
 
 FORM_SCENARIOS = {

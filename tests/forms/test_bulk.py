@@ -90,8 +90,8 @@ def test_export_writes_ids_without_tokens_by_default(form, tmp_path):
 
 def test_including_tokens_cautions_and_writes_them(form, tmp_path):
     form.include_tokens.value = True
-    assert "⚠" in form.tokens_warning.value and "token" in form.tokens_warning.value
-    assert "#b00020" not in form.tokens_warning.value  # a caution, not an error line
+    assert "Caution:" in form.tokens_warning.value and "token" in form.tokens_warning.value
+    assert "#b00020" not in form.tokens_warning.value and "⚠" not in form.tokens_warning.value
     form.count.value = 1
     form.provision_button.click()
     assert form.tokens_warning.value == ""  # gone with the next success
@@ -107,7 +107,7 @@ def test_the_caution_stays_while_an_action_fails(form):
     form.include_tokens.value = True
     form.export_button.click()  # nothing provisioned: an error, not a success
     assert "Nothing to export yet" in form.last_error
-    assert "⚠" in form.tokens_warning.value
+    assert "Caution:" in form.tokens_warning.value
 
 
 def test_export_before_provisioning_or_to_a_bad_path_shows_one_line(form, tmp_path):

@@ -42,11 +42,6 @@ class ConnectionStatus(widgets.VBox):
         )
 
 
-_STATUS_TEXT = {
-    "valid": "valid",
-    "revoked": "revoked",
-    "expired": "expired",
-}
 _STATUS_COLOURS = {"valid": "#1b7f3b", "revoked": "#b00020", "expired": "#b00020"}
 
 
@@ -70,7 +65,7 @@ def render_listing(listing: lab.IdentityListing) -> str:
         return "<i>No identities exist yet.</i>" + note
     rows = []
     for entry in listing.identities:
-        where = "" if entry.in_session else " (made outside the forms)"
+        where = "" if entry.in_session else " (not made in this session)"
         cell = f"<code>{_esc(entry.id)}</code>{_esc(where)}<br>{_token_cell(entry)}"
         rows.append((f"{len(rows) + 1}", cell))
     deleted = (

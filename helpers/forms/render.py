@@ -182,9 +182,9 @@ FORM_CSS = """
   font-size: 15px;
 }
 .acs-lab-form code, .acs-lab-form pre {
+  font-family: var(--jp-code-font-family, monospace);
   font-size: 14px;
   white-space: pre-wrap;
-  word-break: break-all;
   overflow-wrap: anywhere;
 }
 .acs-lab-form .acs-lab-code pre {
@@ -193,11 +193,13 @@ FORM_CSS = """
   border: 1px solid var(--jp-border-color2, #ddd);
   padding: 6px 8px;
   margin: 4px 0;
+  line-height: 1.4;
 }
 .acs-lab-form .widget-html-content, .acs-lab-form .jupyter-widget-html-content {
   white-space: normal;
   overflow: visible;
   font-size: 15px;
+  line-height: 1.45;
 }
 .acs-lab-form .widget-label, .acs-lab-form .jupyter-widget-label {
   overflow: visible;
@@ -206,7 +208,17 @@ FORM_CSS = """
 .acs-lab-form select, .acs-lab-form input, .acs-lab-form textarea {
   font-size: 15px;
 }
-.acs-lab-form .lm-TabBar-tab {
+/* Tab titles whole: the tabs keep their text's width and wrap onto a second row if needed. */
+.acs-lab-form .lm-TabBar, .acs-lab-form .p-TabBar {
+  height: auto !important;
+  min-height: var(--jp-widgets-horizontal-tab-height, 24px);
+}
+.acs-lab-form .lm-TabBar-content, .acs-lab-form .p-TabBar-content {
+  flex-wrap: wrap;
+}
+.acs-lab-form .lm-TabBar-tab, .acs-lab-form .p-TabBar-tab {
+  flex: 0 0 auto !important;
+  max-width: none !important;
   min-width: max-content;
 }
 """

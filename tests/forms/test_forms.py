@@ -457,7 +457,7 @@ def test_console_lists_identities_made_in_code_cells_after_refresh(client, admin
     assert made_in_code not in console.summary.value
     console.refresh_list_button.click()
     assert made_in_code in console.summary.value
-    assert "made outside the forms" in console.summary.value
+    assert "not made in this session" in console.summary.value
     assert "including ones made in code cells" in console.summary.value
 
 

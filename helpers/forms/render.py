@@ -162,7 +162,7 @@ def render_code(call: lab.SdkCall | None, failed: bool = False, note: str = "") 
     if call is None:
         return ""
     if failed:
-        title = "The SDK call that was sent (it failed; the line above says why):"
+        title = "The SDK call that failed (the line above says why):"
     else:
         title = "The SDK call this made (copy it into a code cell):"
     extra = f"<div>{_esc(note)}</div>" if note else ""

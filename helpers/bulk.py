@@ -335,16 +335,15 @@ class RemovedExports:
     kept: tuple[tuple[Path, str], ...] = ()
 
     def summary(self) -> str:
-        if not self.removed and not self.kept:
-            return "No exported files to remove."
-        line = f"Removed {len(self.removed)} exported file(s)"
+        """One line naming the files removed and any left alone (whole sentences)."""
+        sentences = []
         if self.removed:
-            line += ": " + ", ".join(str(p) for p in self.removed)
-        line += "."
+            files = ", ".join(str(p) for p in self.removed)
+            sentences.append(f"Removed {len(self.removed)} exported file(s): {files}.")
         if self.kept:
             left = "; ".join(f"{p} ({why})" for p, why in self.kept)
-            line += f" Left alone: {left}."
-        return line
+            sentences.append(f"Left alone: {left}.")
+        return " ".join(sentences) or "No exported files to remove."
 
     def __str__(self) -> str:
         return self.summary()

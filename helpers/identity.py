@@ -673,15 +673,15 @@ def exchange_teams_token(
     app = validate_guid(client_id, "application (client) ID", _CLIENT_ID_HINT)
     user = validate_guid(user_object_id, "user object ID", _OBJECT_ID_HINT)
     try:
-        call = SdkCall(
-            "get_token_for_teams_user", (token, app, user), shown_as=((0, "entra_token"),)
-        )
+        call = SdkCall("get_token_for_teams_user", (token, app, user), shown_as=((0, "aad_token"),))
         access_token = _call(client, call)
     except LabError as err:
         hint = _TEAMS_MISMATCH_HINTS.get(err.message)
         if hint is None:
             raise
-        raise LabError(err.message, hint=hint, status=err.status, code=err.code) from None
+        raise LabError(
+            err.message, hint=hint, status=err.status, code=err.code, call=err.call
+        ) from None
     raw = str(access_token.expires_on)
     return TeamsUserToken(user.lower(), app.lower(), access_token.token, raw,
                           parse_expires_on(access_token.expires_on))  # fmt: skip

@@ -201,3 +201,19 @@ def test_the_code_of_the_previous_action_goes_away(client, session):
 def test_sdk_call_text_is_python_source_for_the_call(call, text):
     assert sdk_call_text(call) == text
     compile(text, "<cell>", "eval")
+
+
+def test_a_refused_teams_exchange_shows_its_call_with_the_entra_token_by_name_only(client, emu):
+    from helpers.emulator import entra
+
+    app_id, user_oid = (
+        "2c3e1e83-8fd7-4615-ad2b-b8c1229845ac",
+        "32c0a5db-05ec-78ea-51ab-3f06b329397e",
+    )
+    token = entra.teams_user_token(user_oid, app_id, state_dir=emu.state_dir)
+    other_user = "8d1f3c52-0c4c-4b7e-9d8e-2f0a6b1c7e44"
+    with pytest.raises(lab.LabError) as caught:
+        lab.exchange_teams_token(client, token, app_id, other_user)
+    line = sdk_call_text(caught.value.call)
+    assert line == f'client.get_token_for_teams_user(aad_token, "{app_id}", "{other_user}")'
+    assert token not in line

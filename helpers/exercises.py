@@ -324,7 +324,7 @@ def _token_refresher(client: Any, admin: Any, *, identity: Any = None, refresher
 @exercise("06-revoke")
 def _revoke_then_refused(client: Any, admin: Any, *, identity: Any = None, old_token: Any = None):
     if _missing(old_token) or _missing(identity):
-        return _not_yet("Nothing to check yet: revoke the tokens of identity.")
+        return _not_yet("Nothing to check yet: give the identity and its old token.")
     text, identity_id = _token_text(old_token), _identity_id(identity)
     if text is None:
         return _not_yet(_NOT_A_TOKEN)
@@ -344,7 +344,10 @@ def _revoke_then_refused(client: Any, admin: Any, *, identity: Any = None, old_t
     if seen.identity_id != identity_id:
         return _not_yet("old_token belongs to a different identity than the one asked for.")
     if seen.status == "valid":
-        return _not_yet("The old token is still accepted: call client.revoke_tokens(identity).")
+        return _not_yet(
+            "The old token is still accepted: revoke the identity's tokens with "
+            "client.revoke_tokens."
+        )
     if seen.status != "revoked":
         return _not_yet("The service does not accept that token, but not because it was revoked.")
     return _done("The old token is refused, and the identity still exists.")
@@ -353,14 +356,14 @@ def _revoke_then_refused(client: Any, admin: Any, *, identity: Any = None, old_t
 @exercise("07-delete")
 def _deleted_cannot_get_tokens(client: Any, admin: Any, *, identity: Any = None) -> Check:
     if _missing(identity):
-        return _not_yet("Nothing to check yet: delete the identity in identity.")
+        return _not_yet("Nothing to check yet: give the identity to delete.")
     identity_id = _identity_id(identity)
     if identity_id is None:
         return _not_yet(_NOT_AN_IDENTITY)
     if admin is not None:
         row = _listed(admin, identity_id)
         if row is not None and not row.get("deletedAt"):
-            return _not_yet("The identity still exists: call client.delete_user(identity).")
+            return _not_yet("The identity still exists: delete it with client.delete_user.")
     # The proof the docs promise: a deleted identity can't get new tokens.
     try:
         client.get_token(CommunicationUserIdentifier(identity_id), ["chat"])

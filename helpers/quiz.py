@@ -515,15 +515,21 @@ class _QuestionView:
             value=None,
             layout=widgets.Layout(width="auto"),
         )
-        self.button = widgets.Button(description="Check", layout=widgets.Layout(width="auto"))
+        self.button = widgets.Button(description="Check", layout=widgets.Layout(width="8em"))
         self.feedback = widgets.HTML("")
         self.button.on_click(self._on_check)
-        self.box = widgets.VBox([self.prompt, self.options, self.button, self.feedback])
+        self.box = widgets.VBox(
+            [self.prompt, self.options, self.button, self.feedback],
+            layout=widgets.Layout(margin="0 0 1em 0"),
+        )
 
     def _on_check(self, _button=None) -> None:
         result = grade(self.question, self.options.value)
         color = "#107c10" if result.correct else "#a4262c"
-        link = f' <a href="{html.escape(self.question.source)}" target="_blank">(source)</a>'
+        link = (
+            f' <a href="{html.escape(self.question.source)}" target="_blank" '
+            'style="color:#0f6cbd;text-decoration:underline">(source)</a>'
+        )
         source = link if self.options.value is not None else ""
         self.feedback.value = (
             f'<span style="color:{color}">{html.escape(result.line)}</span>{source}'

@@ -132,6 +132,7 @@ def test_nbval_fails_when_a_stored_output_is_wrong(tmp_path):
 # --------------------------------------------------------------------------- exercises and quizzes
 
 LESSONS_WITH_PRACTICE = [p for p in TUTORIAL if p.name[:2] in {"02", "03", "04", "05", "06", "07"}]
+SOLUTION_MARKER = "# ✓\n"
 CHECK_CALL = re.compile(r'^exercises\.check\("(?P<id>[\w-]+)", lab_client(, \w+=\w+)*\)$', re.M)
 
 
@@ -152,6 +153,8 @@ def test_every_exercise_is_followed_by_its_check_and_a_collapsed_solution(path):
         assert cells[i + 2]["cell_type"] == "markdown"
         assert "solution" in tags_of(solution)
         assert solution["metadata"].get("jupyter", {}).get("source_hidden") is True
+        # Collapsed, JupyterLab still shows the first line: it must not give the answer away.
+        assert source(solution).startswith(SOLUTION_MARKER)
         # The solution runs the same check, so nbval proves the exercise solvable.
         assert source(solution).rstrip().endswith(source(checker).strip())
         assert "".join(solution["outputs"][-1]["text"]).splitlines()[-1].startswith("✓ ")
@@ -173,4 +176,6 @@ def test_practice_code_cells_hold_no_english_prose(path):
     for cell in code_cells(load(path)):
         text = source(cell)
         if "exercise" in tags_of(cell) or "quiz" in tags_of(cell) or CHECK_CALL.search(text):
+            # A solution's first line is only the marker JupyterLab shows when it is collapsed.
+            text = text.removeprefix(SOLUTION_MARKER) if "solution" in tags_of(cell) else text
             assert "#" not in text, f"a comment in a practice cell: {text}"

@@ -1,9 +1,9 @@
 """A workshop room on JupyterHub: start the hub, list attendees, reset one attendee or the room.
 
-    python -m deploy.room serve                  # `make hub`: start JupyterHub, print how to sign in
-    python -m deploy.room attendees              # `make hub-attendees`: who is here, whose server runs
-    python -m deploy.room reset-attendee NAME    # `make hub-reset-attendee NAME=ada`
-    python -m deploy.room reset-room             # `make hub-reset-room`: between two groups
+    python -m deploy.room serve                # `make hub`: start it, print how to sign in
+    python -m deploy.room attendees            # `make hub-attendees`: who, whose server runs
+    python -m deploy.room reset-attendee NAME  # `make hub-reset-attendee NAME=ada`
+    python -m deploy.room reset-room           # `make hub-reset-room`: between two groups
 
 The hub itself is stock JupyterHub configured by deploy/jupyterhub_config.py; this module only
 prepares the room folder (default `.hub/`, or HUB_ROOM), its passwords and free internal ports,

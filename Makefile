@@ -97,6 +97,15 @@ hub-reset-attendee: $(HUB_STAMP)
 hub-reset-room: $(HUB_STAMP)
 	@$(BIN)/python -m deploy.room reset-room
 
+# Every wheel the lab needs (and the lab itself, and setuptools for `pip install -e .`), for a
+# room without network: pip install --no-index --find-links wheelhouse acs-identity-lab
+# The wheels fit this machine's OS and Python: build it where the attendees' laptops match.
+WHEELHOUSE ?= wheelhouse
+wheelhouse: $(STAMP)
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip wheel --quiet --wheel-dir "$(WHEELHOUSE)" . 'setuptools>=68'
+	@echo "$(WHEELHOUSE)/: $$(ls "$(WHEELHOUSE)" | wc -l) wheels, $$(du -sh "$(WHEELHOUSE)" | cut -f1);" \
+		"install with: pip install --no-index --find-links $(WHEELHOUSE) acs-identity-lab"
+
 stress: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.stress
 

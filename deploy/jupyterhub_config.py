@@ -6,8 +6,10 @@ Each attendee gets their own single-user JupyterLab, their own copy of the noteb
 own local ACS Identity service state (own key, own database). See docs/trainer-guide.md.
 """
 
+import hashlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 c = get_config()  # noqa: F821 - JupyterHub provides get_config() when it loads this file
@@ -15,6 +17,8 @@ c = get_config()  # noqa: F821 - JupyterHub provides get_config() when it loads 
 REPO = Path(__file__).resolve().parent.parent
 ROOM = Path(os.environ["HUB_ROOM"])  # hub database, cookie secret, one folder per attendee
 BIN = Path(sys.executable).parent  # the lab's .venv/bin: jupyterhub-singleuser, the culler
+# Kernel sockets live here (see the kernel transport below); short, as a unix socket path must be.
+RUNTIME = Path(tempfile.gettempdir()) / f"acs-room-{hashlib.sha1(bytes(ROOM)).hexdigest()[:8]}"
 
 # -- Where it listens. Loopback unless the trainer sets HUB_IP=0.0.0.0 for the room's network.
 c.JupyterHub.ip = os.environ.get("HUB_IP", "127.0.0.1")
@@ -57,9 +61,18 @@ c.Spawner.environment = {  # a callable value is called with the attendee's spaw
     "ACS_EMULATOR_HOME": lambda spawner: f"{spawner.home_dir}/acs-service",
     # Never the trainer's .env: a room works on the local service (bulk hand-out for Azure).
     "ACS_LAB_BACKEND": "emulator",
+    "JUPYTER_RUNTIME_DIR": lambda spawner: f"{RUNTIME}/{spawner.user.name}",
 }
+c.Spawner.args = [
+    # Kernels talk to their server over unix sockets, not loopback TCP ports: with twenty servers
+    # starting at once, a port picked for one kernel was taken by another process before the
+    # kernel could bind it, and kernels kept restarting (seen in benchmarks/bench_room.py).
+    "--KernelManager.transport=ipc",
+    # Voila's preview extension is `make app`'s business; without it each server starts faster.
+    "--ServerApp.jpserver_extensions=voila.server_extension=False",
+]
 if os.getuid() == 0:  # a container or VM running as root: Jupyter refuses without this flag
-    c.Spawner.args = ["--allow-root"]
+    c.Spawner.args.append("--allow-root")
 c.Spawner.http_timeout = 60  # twenty servers starting at once on two cores take a while
 c.Spawner.start_timeout = 120
 c.JupyterHub.cleanup_servers = True  # stopping the hub stops every attendee's server

@@ -44,6 +44,16 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def is_kernel(pid: int) -> bool:
+    return b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 def attendee_processes(room: Path, name: str) -> list[int]:
     """The attendee's server and kernels: their environment names their own working copy."""
     marker = f"ACS_LAB_WORKING_COPY={room / 'attendees' / name / 'my-notebooks'}".encode()
@@ -129,13 +139,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"time to a finished run of notebook 08: p50 {percentile(times, 0.5):.1f} s, "
                 f"p95 {percentile(times, 0.95):.1f} s, max {max(times):.1f} s"
             )
-        pss, rss, counts = [], [], []
+        pss, rss, counts, cpu, kernel_cpu = [], [], [], [], []
         for name in names:
             pids = attendee_processes(room.folder, name)
             if pids:
                 counts.append(len(pids))
                 pss.append(sum(pss_kib(p) for p in pids) / 1024)
                 rss.append(sum(rss_kib(p) for p in pids) / 1024)
+                cpu.append(sum(cpu_seconds(p) for p in pids))
+                kernel_cpu.append(sum(cpu_seconds(p) for p in pids if is_kernel(p)))
+        if cpu:
+            cores = os.cpu_count() or 1
+            print(
+                f"CPU per attendee (server start + kernel + notebook 08): median "
+                f"{statistics.median(cpu):.1f} s, of which the kernel "
+                f"{statistics.median(kernel_cpu):.1f} s; {n} attendees at once need at least "
+                f"{sum(cpu) / cores:.0f} s on {cores} cores, before the hub's own share"
+            )
         if pss:
             print(
                 f"memory per attendee ({statistics.median(counts):.0f} processes: server + kernel "

@@ -396,8 +396,9 @@ def attendees(room: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _remove_exports(folder: Path) -> list[Path]:
-    """The trainer's exported hand-out CSVs (tokens inside) go, whatever else is kept.
+def _remove_exports(folder: Path) -> int:
+    """The trainer's exported hand-out CSVs (tokens inside) go, whatever else is kept; returns
+    how many files went.
 
     helpers.bulk.remove_exports() when the installed helpers have it; otherwise the CSV files in
     the working copy, where the bulk notebook's relative export path puts them.
@@ -405,11 +406,14 @@ def _remove_exports(folder: Path) -> list[Path]:
     from helpers import bulk
 
     if hasattr(bulk, "remove_exports"):
-        return list(bulk.remove_exports(folder) or [])
-    removed = sorted(folder.rglob("*.csv")) if folder.is_dir() else []
-    for path in removed:
+        removed = bulk.remove_exports(folder)
+        if isinstance(removed, int):
+            return removed
+        return len(removed) if hasattr(removed, "__len__") else 0
+    found = sorted(folder.rglob("*.csv")) if folder.is_dir() else []
+    for path in found:
         path.unlink()
-    return removed
+    return len(found)
 
 
 def reset_files(home: Path) -> str:
@@ -422,7 +426,7 @@ def reset_files(home: Path) -> str:
     if done.kept_in:
         parts.append(f"old copies kept in {done.kept_in.relative_to(home)}")
     if removed:
-        parts.append(f"{len(removed)} exported CSV file(s) removed")
+        parts.append(f"{removed} exported CSV file(s) removed")
     return ", ".join(parts)
 
 

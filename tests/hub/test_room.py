@@ -178,6 +178,49 @@ def test_resetting_one_attendee_gives_them_a_fresh_lab_and_leaves_the_others_alo
     assert attendees["ada"].server("GET", "api/contents/mine.txt").status_code == 404
 
 
+def attendee_servers_running(folder: Path) -> list[int]:
+    """Processes (servers, kernels) started for an attendee of this room."""
+    marker = f"ACS_LAB_WORKING_COPY={folder}/attendees/".encode()
+    running = []
+    for pid in hub_room.room_processes(folder):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if any(v.startswith(marker) for v in environ.split(b"\0")):
+            running.append(pid)
+    return running
+
+
+def test_resetting_the_room_frees_every_name_and_keeps_notebooks_without_service_state(
+    room, attendees
+):
+    settings, _ = room
+    folder = settings.folder
+    (folder / "attendees" / "grace" / "my-notebooks" / "hand-out.csv").write_text("id,token\n")
+    assert attendee_servers_running(folder)
+    summary = hub_room.reset_room(folder)
+    assert summary.startswith("room reset: 3 attendee(s) signed out and removed")
+    assert [name for name, _, _ in hub_room.attendees(folder)] == ["trainer (trainer)"]
+    assert attendee_servers_running(folder) == []
+    assert list((folder / "attendees").iterdir()) == []
+    (group,) = (folder / "previous-groups").iterdir()
+    assert sorted(p.name for p in group.iterdir()) == sorted(PEOPLE)
+    for name in PEOPLE:
+        assert not (group / name / "acs-service").exists()
+    for name in ("grace", "linus"):
+        assert (group / name / "my-notebooks" / "mine.txt").read_text() == name
+    # Ada's own file was already kept aside by her reset; it moves along with her folder.
+    assert list((group / "ada" / "my-notebooks" / "previous-copies").glob("*/mine.txt"))
+    assert not list(group.rglob("*.csv"))
+    # The next group's "ada" signs in to a fresh lab: a new copy and a new service.
+    newcomer = Attendee(settings.url, "ada")
+    newcomer.sign_in(PASSWORD)
+    newcomer.start_server()
+    assert newcomer.server("GET", "api/contents/mine.txt").status_code == 404
+    assert (folder / "attendees" / "ada" / "my-notebooks" / "08-run-the-code.ipynb").is_file()
+
+
 def test_nothing_is_left_running_after_the_hub_stops(room, attendees):
     settings, process = room
     assert hub_room.room_processes(settings.folder), "the room should be running now"

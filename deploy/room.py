@@ -432,6 +432,7 @@ def reset_files(home: Path) -> str:
 
 def reset_attendee(room: Path, name: str) -> str:
     """Stop the attendee's server, reset their files, and start it again if it was running."""
+    name = name.strip().lower()  # JupyterHub lowercases names at sign-in too
     home = attendee_home(room, name)
     hub = Hub(room)
     user = hub.user(name)
@@ -467,13 +468,15 @@ def reset_room(room: Path) -> str:
         moved += 1
     for name in people:
         hub.call("DELETE", f"/users/{name}", ok=(204, 404))
+    trainer_lab = ""
     for name in trainers:
         if attendee_home(room, name).exists():
             reset_files(attendee_home(room, name))
+            trainer_lab = ", trainer's lab fresh"
     where = f"; their notebooks are in {kept}" if moved else ""
     return (
-        f"room reset: {len(people)} attendee(s) signed out and removed, service state emptied, "
-        f"trainer's lab fresh{where}"
+        f"room reset: {len(people)} attendee(s) signed out and removed, service state emptied"
+        f"{trainer_lab}{where}"
     )
 
 

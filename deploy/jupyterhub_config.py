@@ -100,6 +100,7 @@ c.JupyterHub.services = [
             "jupyterhub_idle_culler",
             f"--timeout={os.environ.get('HUB_CULL_IDLE', '3600')}",
         ],
+        "environment": {"HUB_ROOM": str(ROOM)},  # so `deploy.room` finds it among the processes
     },
     {"name": "room-trainer", "api_token": os.environ["HUB_TRAINER_TOKEN"]},
 ]

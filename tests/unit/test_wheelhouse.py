@@ -48,7 +48,9 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
 def test_a_fresh_venv_installs_the_lab_from_the_wheelhouse_with_no_index(tmp_path):
     house = tmp_path / "wheelhouse"
     made = subprocess.run(
-        ["make", "--no-print-directory", "wheelhouse", f"WHEELHOUSE={house}"],
+        # This venv counts as installed (-o): the test never reinstalls the one it runs in.
+        ["make", "--no-print-directory", "-o", f"{sys.prefix}/.installed", "wheelhouse"]
+        + [f"VENV={sys.prefix}", f"WHEELHOUSE={house}"],
         cwd=ROOT,
         capture_output=True,
         text=True,

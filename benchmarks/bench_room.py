@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -175,7 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         f"hub stop (Ctrl+C) with every server: {stopped:.1f} s; "
         f"{len(left)} processes had to be killed"
     )
-    return 0 if len(results) == n else 1
+    if len(results) == n:
+        shutil.rmtree(folder, ignore_errors=True)
+        return 0
+    print(f"the room folder and the hub's log are kept for a look: {folder}")
+    return 1
 
 
 if __name__ == "__main__":

@@ -6,10 +6,8 @@ Each attendee gets their own single-user JupyterLab, their own copy of the noteb
 own local ACS Identity service state (own key, own database). See docs/trainer-guide.md.
 """
 
-import hashlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 c = get_config()  # noqa: F821 - JupyterHub provides get_config() when it loads this file
@@ -18,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 ROOM = Path(os.environ["HUB_ROOM"])  # hub database, cookie secret, one folder per attendee
 BIN = Path(sys.executable).parent  # the lab's .venv/bin: jupyterhub-singleuser, the culler
 # Kernel sockets live here (see the kernel transport below); short, as a unix socket path must be.
-RUNTIME = Path(tempfile.gettempdir()) / f"acs-room-{hashlib.sha1(bytes(ROOM)).hexdigest()[:8]}"
+RUNTIME = os.environ["HUB_RUNTIME"]
 
 # -- Where it listens. Loopback unless the trainer sets HUB_IP=0.0.0.0 for the room's network.
 c.JupyterHub.ip = os.environ.get("HUB_IP", "127.0.0.1")

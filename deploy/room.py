@@ -13,6 +13,7 @@ and talks to the hub's REST API with the trainer service's token for the trainer
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -118,6 +120,7 @@ class Room:
     internal_port: int = 0
     proxy_api_port: int = 0
     cull_idle: int = 3600
+    runtime: str = ""  # attendees' Jupyter runtime files (kernel sockets), under /tmp
 
     def __repr__(self) -> str:  # never the passwords or the token
         return f"Room(folder={str(self.folder)!r}, url={self.url!r}, admin={self.admin!r})"
@@ -141,7 +144,14 @@ class Room:
             "HUB_INTERNAL_PORT": str(self.internal_port),
             "HUB_PROXY_API_PORT": str(self.proxy_api_port),
             "HUB_CULL_IDLE": str(self.cull_idle),
+            "HUB_RUNTIME": self.runtime,
         }
+
+
+def runtime_dir(folder: Path) -> Path:
+    """Short on purpose: a kernel's unix socket path must stay under about 100 characters."""
+    digest = hashlib.sha1(str(folder).encode()).hexdigest()[:8]
+    return Path(tempfile.gettempdir()) / f"acs-room-{digest}"
 
 
 def free_port() -> int:
@@ -219,6 +229,7 @@ def prepare(environ=os.environ, *, check_port: bool = True) -> Room:
         internal_port=free_port(),
         proxy_api_port=free_port(),
         cull_idle=cull,
+        runtime=str(runtime_dir(folder)),
     )
     if room.password == room.admin_password:
         raise RoomError("HUB_PASSWORD must differ from the trainer's admin password")
@@ -298,6 +309,7 @@ def stop(room: Room, process: subprocess.Popen, timeout: float = 30) -> list[int
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(room.runtime or runtime_dir(room.folder), ignore_errors=True)
     return left
 
 

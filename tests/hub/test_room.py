@@ -138,6 +138,9 @@ def test_an_attendee_never_sees_revokes_or_deletes_another_attendees_identity(ro
         )
         ada_id = made.text.strip()
         assert made.status == "ok" and ada_id.startswith("8:acs:"), made
+        # Her kernel talks to her server over unix sockets in her own runtime folder, no ports.
+        sockets = list((Path(settings.runtime) / "ada").glob("kernel-*-ipc-*"))
+        assert sockets and all(p.is_socket() for p in sockets), sockets
         with grace.kernel("08-run-the-code.ipynb") as other:
             probe = other.execute(ISOLATION_PROBE.format(their_id=ada_id))
         assert probe.status == "ok", probe.error
@@ -227,5 +230,6 @@ def test_nothing_is_left_running_after_the_hub_stops(room, attendees):
     left = hub_room.stop(settings, process)
     assert left == [], f"still running after the hub stopped: {left}"
     assert hub_room.room_processes(settings.folder) == []
+    assert not Path(settings.runtime).exists()  # the kernels' socket folder went with them
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{settings.url}hub/login", timeout=5)

@@ -226,7 +226,10 @@ def test_resetting_the_room_frees_every_name_and_keeps_notebooks_without_service
 
 def test_nothing_is_left_running_after_the_hub_stops(room, attendees):
     settings, process = room
-    assert hub_room.room_processes(settings.folder), "the room should be running now"
+    running = hub_room.room_processes(settings.folder)
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in running]
+    assert any(b"jupyterhub_idle_culler" in c for c in commands), "the idle culler runs"
+    assert any(b"configurable-http-proxy" in c for c in commands), "the npm proxy runs"
     left = hub_room.stop(settings, process)
     assert left == [], f"still running after the hub stopped: {left}"
     assert hub_room.room_processes(settings.folder) == []

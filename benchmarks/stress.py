@@ -16,6 +16,7 @@ import os
 import random
 import re
 import select
+import shlex
 import signal
 import socket
 import sqlite3
@@ -38,6 +39,22 @@ if str(ROOT) not in sys.path:
 from helpers.emulator import sign_request  # noqa: E402
 
 API = "api-version=2023-10-01"
+EXPORTED = ("COMMUNICATION_SERVICES_CONNECTION_STRING", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE",
+            "NODE_EXTRA_CA_CERTS")  # fmt: skip
+
+
+def parse_export(line: str) -> tuple[str, str] | None:
+    """`export NAME=<shell-quoted value>` → (NAME, value); anything else → None."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        return None
+    if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+        name, value = words[1].split("=", 1)
+        return name, value
+    return None
+
+
 JSON_CT = "application/json; charset=utf-8"
 SCOPES = ["chat", "voip"]
 
@@ -309,16 +326,16 @@ class ServeProcess:
         # Unbuffered bytes: select() then sees every line that is still unread.
         deadline = time.monotonic() + timeout
         self.exports = {}
-        while len(self.exports) < 4 and time.monotonic() < deadline:
+        while not set(EXPORTED) <= set(self.exports) and time.monotonic() < deadline:
             ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
             if ready:
                 line = self.proc.stdout.readline().decode()
                 if not line:
                     break  # exited (e.g. the port was taken)
-                m = re.fullmatch(r"export (\w+)='(.*)'\n", line)
-                if m:
-                    self.exports[m.group(1)] = m.group(2)
-        if len(self.exports) < 4:
+                pair = parse_export(line)
+                if pair:
+                    self.exports[pair[0]] = pair[1]
+        if not set(EXPORTED) <= set(self.exports):
             self.kill()
             return False
         conn = self.exports["COMMUNICATION_SERVICES_CONNECTION_STRING"]
@@ -619,13 +636,21 @@ def time_to_413(port: int, key: str, ca_cert: str, declared: int, chunked: bool 
     lock = threading.Lock()  # one SSL object: never read and write at the same instant
 
     def push():
-        try:
-            while sent[0] < declared and not stop.is_set():
+        # send(), not sendall(): the socket has a short timeout (for the reader), and a
+        # timed-out sendall() would not say how much went out. A timed-out send() is retried
+        # with the same bytes, as TLS requires.
+        view, off = memoryview(piece), 0
+        while sent[0] < declared and not stop.is_set():
+            try:
                 with lock:
-                    sock.sendall(piece)
+                    off += sock.send(view[off:])
+            except (TimeoutError, ssl.SSLWantWriteError):
+                continue
+            except (OSError, ssl.SSLError):
+                return
+            if off == len(view):
+                off = 0
                 sent[0] += 65536
-        except (OSError, ssl.SSLError):
-            pass
 
     try:
         t0 = time.perf_counter()

@@ -89,6 +89,12 @@ class RequestTooLarge(AcsError):
     message = "The request body exceeds the 1 MiB limit."
 
 
+class RequestHeadersTooLarge(AcsError):
+    status = 431
+    code = "RequestHeaderFieldsTooLarge"
+    message = "The request headers exceed the 16 KiB limit."
+
+
 class NotSupportedByLocalService(AcsError):
     status = 400
     code = "NotSupportedByLocalService"
@@ -96,6 +102,23 @@ class NotSupportedByLocalService(AcsError):
         "The local ACS Identity service does not implement the Teams token exchange "
         "(get_token_for_teams_user); use an Azure Communication Services resource for it."
     )
+
+
+class ServiceUnavailable(AcsError):
+    # The storage (SQLite) failed: damaged, unreadable or full. A 503, not a 500: it is the
+    # state of the service, not a bug, and the message says how to recover.
+    status = 503
+    code = "ServiceUnavailable"
+    message = (
+        "The local service cannot use its identity database; see the service's console. "
+        "Stop it, then restore the database or run `acs-emulator reset`."
+    )
+
+
+class ServerBusy(AcsError):
+    status = 503
+    code = "ServerBusy"
+    message = "Too many request bodies are being received at once; retry in a moment."
 
 
 class InternalError(AcsError):

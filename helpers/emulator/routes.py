@@ -241,17 +241,14 @@ class BaseHandler(RequestHandler):
                 raise errors.InvalidRequestBody("Content-Length is not a number.") from None
             if declared < 0:
                 raise errors.InvalidRequestBody("Content-Length is not a number.")
-        has_body = chunked or declared > 0
-        if head > MAX_HEADERS:
-            self._answer_now(errors.RequestHeadersTooLarge(), declared)
-            return
-        if declared > MAX_BODY:
-            self._answer_now(errors.RequestTooLarge(), declared)
-            return
         try:
+            if head > MAX_HEADERS:
+                raise errors.RequestHeadersTooLarge()
+            if declared > MAX_BODY:
+                raise errors.RequestTooLarge()
             self._authenticate()
         except errors.AcsError as err:
-            if not has_body:
+            if not (chunked or declared > 0):
                 raise  # nothing to read: an ordinary answer, and the connection stays open
             self._answer_now(err, declared)
 

@@ -43,7 +43,7 @@ TRANSPORT_LIMIT = 1024 * 1024 * 1024
 LINGER_BYTES = TRANSPORT_LIMIT
 # Request bodies held in memory at once, all connections together. Only requests whose
 # signature or bearer token has been verified (from the headers alone) are ever held.
-BODY_BUDGET = 64 * 1024 * 1024
+BODY_BUDGET = 32 * 1024 * 1024
 
 
 class BodyBudget:

@@ -677,8 +677,9 @@ def time_to_413(port: int, key: str, ca_cert: str, declared: int, chunked: bool 
                 elapsed, at_413 = time.perf_counter() - t0, sent[0]
         if elapsed is None:  # no complete head at all
             elapsed, at_413 = time.perf_counter() - t0, sent[0]
-        pusher.join(10)
+        pusher.join(20)  # the rest of the body (the service reads and discards it)
         stop.set()
+        pusher.join(5)  # never close the socket under a send: that would cut a TLS record
         return elapsed, head, at_413, sent[0]
     finally:
         stop.set()

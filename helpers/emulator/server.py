@@ -290,7 +290,7 @@ def remote_access_warning(host: str) -> str | None:
     if is_loopback(host):
         return None
     return (
-        f"warning: listening on {host}, which other machines can reach; anyone there who "
+        f"listening on {host}, which other machines can reach; anyone there who "
         "learns the access key can use this service. It is meant for local use only "
         "(host 127.0.0.1)."
     )

@@ -110,7 +110,8 @@ def test_non_loopback_host_warns(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
     )  # fmt: skip
     try:
-        assert "warning" in proc.stderr.readline()
+        warning = proc.stderr.readline()
+        assert "WARNING listening on 0.0.0.0, which other machines can reach" in warning
         assert proc.stdout.readline().startswith("export COMMUNICATION_SERVICES_CONNECTION_STRING=")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0

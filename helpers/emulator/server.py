@@ -81,6 +81,11 @@ class _HeadLimitStream(SSLIOStream):
             body = errors.RequestHeadersTooLarge().body()
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 self.socket.send((_HEAD_TOO_LARGE % len(body)) + body)
+                # Read what has already arrived: closing with unread bytes would make the
+                # kernel send a reset, which can destroy the answer on its way.
+                for _ in range(16):
+                    if not self.socket.recv(65536):
+                        break
         super().close(exc_info)
 
 

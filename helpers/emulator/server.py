@@ -511,7 +511,12 @@ def stop_service(state_dir=None, timeout: float = 15.0) -> int:
             (root / PID_FILE).unlink()  # stale, if there was one
         print(f"acs-emulator: no service is running for the state dir {root}", file=sys.stderr)
         return 0
-    os.kill(info["pid"], signal.SIGTERM)
+    try:
+        os.kill(info["pid"], signal.SIGTERM)
+    except PermissionError:
+        return cli_error(f"the service (pid {info['pid']}) belongs to another user; not stopped")
+    except ProcessLookupError:
+        return 0  # it ended meanwhile
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not _pid_is_a_service(info["pid"]):

@@ -168,6 +168,9 @@ def test_background_serve_refuses_a_second_one_and_env_and_stop_say_when_nothing
     finally:
         stopped = _cli("stop", "--state-dir", state)
     assert stopped.returncode == 0 and "stopped the service" in stopped.stderr
+    key = pairs["COMMUNICATION_SERVICES_CONNECTION_STRING"].split("accesskey=")[1]
+    log = (tmp_path / "state" / "serve.log").read_text()
+    assert "serving https://127.0.0.1:" in log and key not in log
     again = _cli("stop", "--state-dir", state)
     assert again.returncode == 0 and "no service is running" in again.stderr
 

@@ -49,8 +49,8 @@ BODY_BUDGET = 32 * 1024 * 1024
 class BodyBudget:
     """Bytes of request bodies held at once, across connections (event-loop thread only)."""
 
-    def __init__(self, limit: int = BODY_BUDGET) -> None:
-        self.limit, self.used = limit, 0
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit, self.used = BODY_BUDGET if limit is None else limit, 0
 
     def take(self, n: int) -> bool:
         if self.used + n > self.limit:

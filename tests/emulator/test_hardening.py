@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from benchmarks.stress import API, read_head, tls_socket
-from helpers.emulator import AdminClient, AdminError, start, tls
+from helpers.emulator import AdminClient, AdminError, sign_request, start, tls
 from helpers.emulator.auth import ENTRA_AUDIENCE, ENTRA_ISSUER
 from helpers.emulator.server import exports
 from helpers.emulator.state import DamagedDatabase, StateError, ensure_state
@@ -263,6 +263,40 @@ def test_a_storage_error_at_run_time_is_a_503_envelope_logged_once(tmp_path, cap
     assert len(storage) >= 1
     assert len({r.getMessage() for r in storage}) == len(storage), "logged more than once"
     assert all("acs-emulator reset" in r.getMessage() for r in storage)
+
+
+def test_bodies_held_at_once_are_bounded_and_released(tmp_path, monkeypatch):
+    """Even correctly signed requests (from a holder of the key) can't pile up bodies: past the
+    budget the answer is 503 ServerBusy, and a closed connection gives its share back."""
+    from helpers.emulator import routes
+
+    monkeypatch.setattr(routes, "BODY_BUDGET", 200 * 1024)
+    body = b"{" + b" " * (150 * 1024 - 2) + b"}"
+    target = f"/identities?{API}"
+
+    def stalled(emu):
+        url = f"https://127.0.0.1:{emu.port}{target}"
+        headers = sign_request("POST", url, body, emu.access_key)
+        sock = tls_socket(emu.port, emu.ca_cert)
+        head = f"POST {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        sock.sendall((head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body[:-1])
+        return sock
+
+    with start(tmp_path) as emu:
+        first = stalled(emu)  # 150 KiB held, one byte short
+        time.sleep(0.5)
+        second = stalled(emu)  # would pass 200 KiB
+        reply = read_head(second)
+        assert reply.startswith(b"HTTP/1.1 503"), reply[:80]
+        assert b'"ServerBusy"' in reply or b"ServerBusy" in second.recv(4096)
+        second.close()
+        first.sendall(body[-1:])  # the first one completes normally
+        assert read_head(first).startswith(b"HTTP/1.1 201")
+        first.close()
+        third = stalled(emu)  # its share was given back
+        third.sendall(body[-1:])
+        assert read_head(third).startswith(b"HTTP/1.1 201")
+        third.close()
 
 
 # --- 7: header values in tornado's log ---------------------------------------------------------

@@ -348,14 +348,14 @@ def _pid_is_a_service(pid: int) -> bool:
         return True  # alive, someone else's: never treat it as stale
     except OSError:
         return False
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.parent.parent.is_dir() and Path("/proc/self").exists():
-        try:
-            text = cmdline.read_bytes()
-        except OSError:
-            return False
-        return b"helpers.emulator" in text or b"acs-emulator" in text
-    return True
+    if not Path("/proc/self/cmdline").exists():
+        return True  # no /proc (macOS, Windows): trust the pid
+    try:
+        text = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    # A pid reused by an unrelated program is not our service.
+    return b"helpers.emulator" in text or b"acs-emulator" in text
 
 
 def running_service(state_dir) -> dict | None:

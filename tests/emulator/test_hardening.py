@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shlex
+import socket
 import sqlite3
 import ssl
 import subprocess
@@ -180,6 +181,18 @@ def test_background_serve_passes_on_a_start_failure_as_one_line(tmp_path):
     (tmp_path / "access-key").write_text("")
     run = _cli("serve", "--background", "--state-dir", str(tmp_path))
     assert "access key" in _one_line_refusal(run)
+    (tmp_path / "access-key").unlink()
+    with socket.socket() as taken:  # a failure only the started process meets
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = _cli("serve", "--background", "--port", str(port), "--state-dir", str(tmp_path))
+    err = _one_line_refusal(run)
+    assert (
+        err == f"acs-emulator: can't listen on 127.0.0.1:{port}: Address already in use; "
+        "pick another --port\n"
+    )
+    assert not (tmp_path / "serve.pid").exists()
 
 
 # --- 5: damaged databases --------------------------------------------------------------------

@@ -106,8 +106,7 @@ TRIM_AFTER = 64
 
 class _Server(HTTPServer):
     """tornado's HTTPServer, plus: the 431 stream, and freed memory handed back to the system
-    after a burst of connections (glibc keeps freed heap pages otherwise: 1,500 closed
-    connections left ~80 MB resident)."""
+    after a burst of connections (glibc otherwise keeps freed heap pages resident)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -47,9 +48,8 @@ def secret(emu) -> dict:
 def test_exports_name_the_endpoint_and_both_managed_identity_forms(emu):
     from helpers.emulator.server import exports
 
-    lines = dict(
-        re.fullmatch(r"export (\w+)='(.*)'", line).groups() for line in exports(emu).splitlines()
-    )
+    # Each line is `export NAME=<shell-quoted value>`: read it as a shell would.
+    lines = dict(shlex.split(line)[1].split("=", 1) for line in exports(emu).splitlines())
     mi = emu.managed_identity
     assert lines["COMMUNICATION_SERVICES_ENDPOINT"] == emu.endpoint
     assert lines["IDENTITY_ENDPOINT"] == lines["MSI_ENDPOINT"] == mi.url

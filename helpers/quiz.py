@@ -499,6 +499,93 @@ add_quiz(
 )
 
 
+TEAMS_QUICKSTART = (
+    "https://learn.microsoft.com/en-us/azure/communication-services/quickstarts/"
+    "manage-teams-identity"
+)
+IDENTITY_REST = "https://learn.microsoft.com/en-us/rest/api/communication/communication-identity"
+
+add_quiz(
+    "10",
+    [
+        Question(
+            "10-exchange-inputs",
+            "What does get_token_for_teams_user need besides the client's own credential?",
+            (
+                Choice(
+                    "The Teams user's Entra ID token, the Entra application's client ID and the "
+                    "user's object ID.",
+                    True,
+                    "Right: the service checks that the token is valid, was issued to that "
+                    "application (appid) and belongs to that user (oid).",
+                ),
+                Choice(
+                    "The Teams user's e-mail address and password.",
+                    False,
+                    "Wrong: your app never sees the password. The user signs in to Entra ID "
+                    "(MSAL), and you pass the token that sign-in returns.",
+                ),
+                Choice(
+                    "An ACS identity created with create_user() for the Teams user.",
+                    False,
+                    "Wrong: Teams users keep their own Entra identity; no ACS identity is "
+                    "created for them.",
+                ),
+            ),
+            TEAMS_QUICKSTART,
+        ),
+        Question(
+            "10-lifetime",
+            "How long is the ACS access token from the exchange valid?",
+            (
+                Choice(
+                    "24 hours, like every ACS token.",
+                    False,
+                    "Wrong: 24 hours is the default for ACS identities' tokens, not for Teams "
+                    "users'.",
+                ),
+                Choice(
+                    "As long as the Entra ID token it was exchanged for.",
+                    True,
+                    "Right: the exchange returns a token with a matching expiration time; get "
+                    "a fresh Entra ID token and exchange again to go on.",
+                ),
+                Choice(
+                    "Whatever you pass as token_expires_in, between 1 and 24 hours.",
+                    False,
+                    "Wrong: get_token_for_teams_user takes no expiry; the Entra ID token decides.",
+                ),
+            ),
+            IDENTITY_REST,
+        ),
+        Question(
+            "10-where",
+            "Where should the exchange run?",
+            (
+                Choice(
+                    "In the user's browser or app, right after they sign in.",
+                    False,
+                    "Wrong: the exchange request is signed with your resource's credentials, "
+                    "which must not reach the user's device.",
+                ),
+                Choice(
+                    "In your back-end service.",
+                    True,
+                    "Right: exchange requests are signed with a secret, so the docs recommend "
+                    "implementing the exchange in back-end services.",
+                ),
+                Choice(
+                    "Inside Microsoft Teams.",
+                    False,
+                    "Wrong: Teams is not involved in the exchange; your app calls Azure "
+                    "Communication Services with the user's Entra ID token.",
+                ),
+            ),
+            TEAMS_QUICKSTART,
+        ),
+    ],
+)
+
 # --------------------------------------------------------------------------- the view
 
 

@@ -472,7 +472,7 @@ def reset_room(room: Path) -> str:
     for folder in sorted((room / ATTENDEES).iterdir()) if (room / ATTENDEES).is_dir() else []:
         if folder.name in trainers:
             continue
-        _remove_exports(folder / COPY)
+        _remove_exports(folder)  # the attendee's home
         shutil.rmtree(folder / SERVICE_STATE, ignore_errors=True)
         kept.mkdir(parents=True, exist_ok=True)
         shutil.move(str(folder), str(kept / folder.name))

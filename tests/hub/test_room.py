@@ -200,7 +200,9 @@ def test_resetting_the_room_frees_every_name_and_keeps_notebooks_without_service
 ):
     settings, _ = room
     folder = settings.folder
-    (folder / "attendees" / "grace" / "my-notebooks" / "hand-out.csv").write_text("id,token\n")
+    # A hand-out in the lab's own export format (helpers.bulk): the room reset removes it.
+    export = "attendee,identity_id,scopes,expires_on,status\n1,8:acs:x,chat,2026,ok\n"
+    (folder / "attendees" / "grace" / "my-notebooks" / "hand-out.csv").write_text(export)
     assert attendee_servers_running(folder)
     summary = hub_room.reset_room(folder)
     assert summary.startswith("room reset: 3 attendee(s) signed out and removed")

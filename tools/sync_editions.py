@@ -93,7 +93,7 @@ def compare(english: Path, translated: Path) -> list[Problem]:
         return [Problem("structure", name, None, detail + "; run: sync_editions sync")]
     if en.metadata.get("kernelspec") != tr.metadata.get("kernelspec"):
         problems.append(Problem("metadata", name, None, "kernelspec differs from English"))
-    for en_cell, tr_cell in zip(en.cells, tr.cells):
+    for en_cell, tr_cell in zip(en.cells, tr.cells, strict=True):
         cell_id = en_cell.get("id")
         if en_cell.cell_type == "code":
             if en_cell.source != tr_cell.source:

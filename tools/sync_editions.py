@@ -136,6 +136,10 @@ def sync_notebook(english: Path, translated: Path) -> list[str]:
     en = nbformat.read(english, as_version=4)
     old = nbformat.read(translated, as_version=4) if translated.exists() else None
     old_cells = {c.get("id"): c for c in old.cells} if old else {}
+    translated_by_hash = {
+        _stamp_of(c): c for c in (old.cells if old else []) if c.cell_type == "markdown"
+    }
+    translated_by_hash.pop(None, None)
     changes = []
     cells = []
     for en_cell in en.cells:
@@ -154,6 +158,11 @@ def sync_notebook(english: Path, translated: Path) -> list[str]:
                 changes.append(f"code cell {cell_id}: copied from English (re-run the notebook)")
         elif en_cell.cell_type == "markdown":
             cell = copy.deepcopy(en_cell)
+            current = source_hash(en_cell.source)
+            if previous is None or _stamp_of(previous) != current:
+                # The same English text under another id (cells renumbered or moved): its
+                # translation follows the text rather than the id.
+                previous = translated_by_hash.get(current, previous)
             if previous is not None:
                 cell.source = previous.source
                 if STAMP in previous.metadata:

@@ -136,6 +136,22 @@ def test_a_new_english_cell_arrives_untranslated_and_a_new_code_cell_unrun(editi
     assert new_code.outputs == [] and new_code.execution_count is None
 
 
+def test_a_translation_follows_its_english_text_when_cell_ids_change(edition_copy):
+    english, german = edition_copy
+    summary = nbformat.read(english, as_version=4).cells[-1]
+
+    def renumber(nb):
+        nb.cells[-1].id = "03-summary-renumbered"
+
+    edit(english, renumber)
+    sync_editions.sync_notebook(english, german)
+    assert compare(english, german) == []
+    moved = nbformat.read(german, as_version=4).cells[-1]
+    assert moved.id == "03-summary-renumbered"
+    assert moved.source.startswith("---\n\n## Zusammenfassung")
+    assert summary.source.startswith("---\n\n## Summary")
+
+
 def test_sync_keeps_translations_and_the_editions_own_outputs(edition_copy):
     english, german = edition_copy
     before = nbformat.read(german, as_version=4)

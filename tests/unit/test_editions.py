@@ -220,3 +220,50 @@ def test_german_outputs_come_from_a_german_run():
     )
     assert "Der lokale ACS Identity-Dienst unter https://127.0.0.1:" in outputs
     assert "Using the local ACS Identity service" not in outputs
+
+
+# ------------------------------------------------------------------- the German entry points
+
+
+GERMAN_DOCS = [ROOT / "docs" / "glossary.md", *sorted((ROOT / "docs").glob("*.de.md"))]
+
+
+def test_the_german_documents_exist_and_their_links_resolve():
+    names = {p.name for p in GERMAN_DOCS}
+    assert {"glossary.md", "trainer-guide.de.md", "cheat-sheet.de.md"} <= names
+    for doc in GERMAN_DOCS:
+        for link in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
+            assert (doc.parent / link).exists(), f"{doc.name}: broken link to {link}"
+
+
+def test_the_readme_tells_german_learners_where_their_notebooks_are():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Deutsch: Schnellstart in zwei Befehlen", 1)[1].split("\n## ", 1)[0]
+    assert "make lab" in section and "my-notebooks/de/" in section
+    for link in re.findall(r"\]\((docs/[^)#]+)\)", section):
+        assert (ROOT / link).is_file(), link
+
+
+def test_the_glossary_uses_the_german_docs_headings():
+    glossary = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    for term in (
+        "Einrichten der Umgebung",
+        "Authentifizieren des Clients",
+        "Erstellen einer Identität",
+        "Ausstellen von Zugriffstoken",
+        "Erstellen einer Identität und Ausstellen eines Tokens in einer Anforderung",
+        "Aktualisieren von Zugriffstoken",
+        "Widerrufen von Zugriffstoken",
+        "Löschen einer Identität",
+        "Ausführen des Codes",
+        "Bereinigen von Ressourcen",
+        "Verbindungszeichenfolge",
+        "Zugriffsschlüssel",
+        "Bereich",
+        "Gültigkeitsdauer",
+    ):
+        assert term in glossary, term
+    # Each lesson's German title is the glossary's heading for it.
+    for path in sorted((NOTEBOOKS / "de").glob("[0-9][0-9]-*.ipynb")):
+        title = text(load(path)["cells"][0]).splitlines()[0].split(" · ", 1)[1]
+        assert title in glossary, f"{path.name}: {title!r} is not in docs/glossary.md"

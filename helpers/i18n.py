@@ -50,8 +50,15 @@ def catalog_path(language: str) -> Path:
 
 def available_languages() -> list[str]:
     """English plus every language that has a catalog."""
-    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
-    return [SOURCE_LANGUAGE, *found]
+    return [SOURCE_LANGUAGE, *_catalogs_in(LOCALE_DIR)]
+
+
+@functools.cache
+def _catalogs_in(locale_dir: Path) -> tuple[str, ...]:
+    # Looked up once per process: `_()` runs for every label a form draws.
+    return tuple(
+        sorted(p.parent.parent.name for p in locale_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    )
 
 
 def _language_of_folder(folder: str | os.PathLike) -> str | None:
@@ -80,15 +87,19 @@ def current_language() -> str:
     return _language_of_folder(here) or SOURCE_LANGUAGE
 
 
-@functools.cache
 def translations(language: str) -> gettext.NullTranslations:
     """The compiled catalog for `language` (English: the identity translation)."""
     if language == SOURCE_LANGUAGE:
         return gettext.NullTranslations()
+    return _compiled(catalog_path(language))
+
+
+@functools.cache
+def _compiled(path: Path) -> gettext.GNUTranslations:
+    language = path.parent.parent.name
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    path = catalog_path(language)
     with path.open("rb") as po:
         catalog = read_po(po, locale=language, domain=DOMAIN)
     compiled = io.BytesIO()

@@ -172,7 +172,7 @@ def test_a_fuzzy_translation_is_shown_in_english(tmp_path, monkeypatch, language
     locale = tmp_path / "locale"
     shutil.copytree(i18n.LOCALE_DIR, locale)
     monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
-    i18n.translations.cache_clear()
+    i18n._compiled.cache_clear()
     path = i18n.catalog_path("de")
     catalog = read_po(path.open("rb"), locale="de")
     catalog["is empty"].flags.add("fuzzy")
@@ -183,7 +183,7 @@ def test_a_fuzzy_translation_is_shown_in_english(tmp_path, monkeypatch, language
         assert _("is empty") == "is empty"
         assert _("has an empty endpoint") == "hat einen leeren Endpunkt"
     finally:
-        i18n.translations.cache_clear()
+        i18n._compiled.cache_clear()
 
 
 def test_a_third_language_needs_only_a_catalog(tmp_path, monkeypatch, language):

@@ -2,9 +2,11 @@
 
 * ``COMMUNICATION_SERVICES_CONNECTION_STRING`` set (environment or `.env`): a client for it.
 * ``COMMUNICATION_SERVICES_ENDPOINT`` set: a client using Entra ID (`DefaultAzureCredential`).
-* Neither: the embedded local ACS Identity service is started (or reused) in this process, its
-  connection string is put in ``os.environ`` and its certificate authority is trusted, so the
-  quickstart's own code - ``from_connection_string(os.environ[...])`` - works unchanged.
+* Neither: the embedded local ACS Identity service is started (or reused) in this process, what
+  `acs-emulator serve` prints is put in ``os.environ`` (the connection string, the endpoint and
+  the local Entra ID's managed-identity variables) and its certificate authority is trusted, so
+  the quickstart's own code - ``from_connection_string(os.environ[...])``, or the endpoint with
+  ``DefaultAzureCredential()`` - works unchanged. ``connect(entra_id=True)`` signs in that way.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ from urllib.parse import urlsplit
 from azure.communication.identity import CommunicationIdentityClient
 
 from .i18n import N_, _
-from .settings import CONNECTION_STRING_VAR, is_loopback, load_settings
+from .settings import CONNECTION_STRING_VAR, ENDPOINT_VAR, is_loopback, load_settings
 
 _lock = threading.Lock()
 _embedded = None  # the Emulator this process started, if any
 _backends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _last_backend: Backend | None = None
-_exported_conn: str | None = None  # the connection string connect() itself put in os.environ
 # Backend.auth values; they appear in learner-facing lines, so they are translated on display.
 AUTH_NAMES = (N_("access key"), N_("Entra ID"))
+# What connect() itself put in os.environ for the local service (name -> value): the next
+# connect() must not take its own export for the learner's configuration.
+_exported: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -150,16 +154,46 @@ def stop_embedded_service() -> None:
         if _embedded is not None:
             _embedded.stop()
             _embedded = None
-        _forget_exported_connection_string()
+        _forget_exported_variables()
 
 
-def _forget_exported_connection_string() -> None:
-    """Drop the connection string connect() exported for the local service, so the next
-    connect() decides afresh (restart the service, or use a .env written since)."""
-    global _exported_conn
-    if _exported_conn is not None and os.environ.get(CONNECTION_STRING_VAR) == _exported_conn:
-        del os.environ[CONNECTION_STRING_VAR]
-    _exported_conn = None
+def local_service_variables(service) -> dict[str, str]:
+    """What `acs-emulator serve` prints for a service, minus the CA variables (set apart)."""
+    variables = {CONNECTION_STRING_VAR: service.connection_string, ENDPOINT_VAR: service.endpoint}
+    identity = getattr(service, "managed_identity", None)
+    if identity is not None:
+        variables.update(identity.variables())
+    return variables
+
+
+def _export_local_service_variables(service) -> None:
+    for name, value in local_service_variables(service).items():
+        os.environ[name] = _exported[name] = value
+
+
+def _forget_exported_variables() -> None:
+    """Drop what connect() exported for the local service, so the next connect() decides
+    afresh (restart the service, or use a .env written since)."""
+    for name, value in _exported.items():
+        if os.environ.get(name) == value:
+            del os.environ[name]
+    _exported.clear()
+
+
+def _entra_client(endpoint: str, ca_bundle: str | None, *, use_async: bool, **kwargs):
+    """The docs' Entra ID variant: the endpoint and `DefaultAzureCredential()`. Offline, the
+    credential finds the local Entra ID through IDENTITY_ENDPOINT/IDENTITY_HEADER."""
+    if use_async:
+        from azure.identity.aio import DefaultAzureCredential as AsyncDefault
+
+        credential = AsyncDefault()
+        if ca_bundle:
+            kwargs.setdefault("connection_verify", ca_bundle)
+    else:
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+    return _make_client(endpoint, credential, use_async=use_async, **kwargs)
 
 
 def _trust_separate_local_service() -> str | None:
@@ -195,56 +229,70 @@ def connect(
     use_async: bool = False,
     quiet: bool = False,
     state_dir: str | os.PathLike | None = None,
+    entra_id: bool = False,
     **client_kwargs,
 ):
     """Return a `CommunicationIdentityClient` for Azure or for the local service.
 
-    Prints one line saying which backend is in use (unless ``quiet``); never prints the key.
-    Extra keyword arguments go to the SDK client (e.g. ``retry_total=0``).
+    ``entra_id=True`` signs in with Entra ID (`DefaultAzureCredential`) instead of the access
+    key; offline, through the local Entra ID's managed identity. Prints one line saying which
+    backend is in use (unless ``quiet``); never prints the key. Extra keyword arguments go to
+    the SDK client (e.g. ``retry_total=0``).
     """
-    global _last_backend, _exported_conn
+    global _last_backend
     # Our own earlier export is not the learner's configuration: without this, a second
     # connect() would take it for one and never restart a local service that died.
-    _forget_exported_connection_string()
+    _forget_exported_variables()
     settings = load_settings()
+    auth = "Entra ID" if entra_id else "access key"
     if settings.connection_string is not None:
         conn = settings.connection_string
         local = is_loopback(urlsplit(conn.endpoint).hostname)
         backend = Backend(
             kind="emulator" if local else "azure",
             endpoint=conn.endpoint,
-            auth="access key",
+            auth=auth,
             connection_string=conn.raw,
             ca_bundle=_trust_separate_local_service() if local else None,
         )
-        if use_async and backend.ca_bundle:
-            client_kwargs.setdefault("connection_verify", backend.ca_bundle)
-        client = _make_client(conn.raw, use_async=use_async, **client_kwargs)
-    elif settings.endpoint is not None:
-        from azure.identity import DefaultAzureCredential
-
-        if use_async:
-            from azure.identity.aio import DefaultAzureCredential as AsyncDefault
-
-            credential = AsyncDefault()
+        if entra_id:
+            client = _entra_client(
+                conn.endpoint, backend.ca_bundle, use_async=use_async, **client_kwargs
+            )
         else:
-            credential = DefaultAzureCredential()
-        backend = Backend(kind="azure", endpoint=settings.endpoint, auth="Entra ID")
-        client = _make_client(settings.endpoint, credential, use_async=use_async, **client_kwargs)
+            if use_async and backend.ca_bundle:
+                client_kwargs.setdefault("connection_verify", backend.ca_bundle)
+            client = _make_client(conn.raw, use_async=use_async, **client_kwargs)
+    elif settings.endpoint is not None:
+        # An endpoint alone is Entra ID; a loopback one is `acs-emulator serve` run separately
+        # (its managed-identity variables come from the same printed lines).
+        local = is_loopback(urlsplit(settings.endpoint).hostname)
+        backend = Backend(
+            kind="emulator" if local else "azure",
+            endpoint=settings.endpoint,
+            auth="Entra ID",
+            ca_bundle=_trust_separate_local_service() if local else None,
+        )
+        client = _entra_client(
+            settings.endpoint, backend.ca_bundle, use_async=use_async, **client_kwargs
+        )
     else:
         service = embedded_service(state_dir)
         bundle = trust_local_ca(service.ca_bundle, getattr(service, "ca_cert", None))
-        os.environ[CONNECTION_STRING_VAR] = _exported_conn = service.connection_string
+        _export_local_service_variables(service)
         backend = Backend(
             kind="emulator",
             endpoint=service.endpoint,
-            auth="access key",
+            auth=auth,
             connection_string=service.connection_string,
             ca_bundle=bundle,
         )
-        if use_async:
-            client_kwargs.setdefault("connection_verify", bundle)
-        client = _make_client(service.connection_string, use_async=use_async, **client_kwargs)
+        if entra_id:
+            client = _entra_client(service.endpoint, bundle, use_async=use_async, **client_kwargs)
+        else:
+            if use_async:
+                client_kwargs.setdefault("connection_verify", bundle)
+            client = _make_client(service.connection_string, use_async=use_async, **client_kwargs)
     _backends[client] = backend
     _last_backend = backend
     if not quiet:

@@ -36,16 +36,19 @@ __all__ = [
     "IssuedToken",
     "LabError",
     "Revoked",
+    "TeamsUserToken",
     "TokenCheck",
     "check_token",
     "create_identity",
     "create_identity_and_token",
     "delete_identity",
     "describe_error",
+    "exchange_teams_token",
     "issue_token",
     "refresh_token",
     "revoke_tokens",
     "validate_expiry_minutes",
+    "validate_guid",
     "validate_identity_id",
     "validate_scopes",
 ]
@@ -139,6 +142,34 @@ class Deleted:
 
     identity_id: str
     at: datetime
+
+
+@dataclass(frozen=True, repr=False)
+class TeamsUserToken:
+    """An ACS access token of a Teams user, from the Teams exchange. Masked in `repr`/`str`."""
+
+    user_object_id: str
+    client_id: str
+    token: str
+    expires_on_raw: str
+    expires_at: datetime
+
+    @property
+    def identity_id(self) -> str:
+        """The Teams user as ACS names them (a Teams user is not an `8:acs:` identity)."""
+        return f"8:orgid:{self.user_object_id}"
+
+    @property
+    def masked(self) -> str:
+        return mask_token(self.token)
+
+    def __repr__(self) -> str:
+        return (
+            f"TeamsUserToken(identity_id={self.identity_id!r}, token={self.masked!r}, "
+            f"expires_at={self.expires_at.isoformat()!r})"
+        )
+
+    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -266,6 +297,9 @@ _KEY_HINT = (
     "(signed requests more than 15 minutes off are refused)."
 )
 _ENTRA_HINT = "Sign in again (az login) and check your role on the Communication Services resource."
+_LOCAL_ENTRA_HINT = (
+    "Re-run connect(entra_id=True): the local managed identity's variables change on every start."
+)
 
 # The single place that turns a service error code into a lab message: (message, hint).
 # None as the message means "use the service's own message" (it is already specific).
@@ -285,7 +319,6 @@ _SERVICE_ERRORS: dict[str, tuple[str | None, str | None]] = {
         "The service rejected the Teams user's Entra ID token.",
         "Get a fresh token for that Teams user and try again.",
     ),
-    "NotSupportedByLocalService": (None, "Use an Azure Communication Services resource for it."),
 }
 # Used when the code is missing or unknown: by HTTP status.
 _STATUS_ERRORS: dict[int, tuple[str, str | None]] = {
@@ -353,7 +386,8 @@ def describe_error(err: BaseException, client: Any = None) -> LabError:
         )
         if lab_error.hint == _KEY_HINT and _signs_in_with_entra(client):
             # No key is involved: the bearer token (or the role behind it) was refused.
-            return LabError("The service rejected the Entra ID sign-in.", hint=_ENTRA_HINT,
+            hint = _LOCAL_ENTRA_HINT if _is_local(client) else _ENTRA_HINT
+            return LabError("The service rejected the Entra ID sign-in.", hint=hint,
                             status=lab_error.status, code=lab_error.code)  # fmt: skip
         return lab_error
     if isinstance(getattr(err, "status", None), int) and isinstance(
@@ -379,6 +413,13 @@ def describe_error(err: BaseException, client: Any = None) -> LabError:
     if isinstance(err, network):
         return LabError(f"Can't reach the service{where} — is it running?", hint=_UNREACHABLE_HINT)
     return LabError(f"Unexpected error: {type(err).__name__}: {_one_line(err, 200)}")
+
+
+def _is_local(client: Any) -> bool:
+    from helpers.connection import backend_of
+
+    backend = backend_of(client) if client is not None else None
+    return backend is not None and backend.kind == "emulator"
 
 
 def _signs_in_with_entra(client: Any) -> bool:
@@ -486,6 +527,87 @@ def delete_identity(client: Any, identity_id: Any) -> Deleted:
     user = CommunicationUserIdentifier(identity_id)
     _call(client, lambda: client.delete_user(user))
     return Deleted(identity_id, _now())
+
+
+# --------------------------------------------------------------------------- Teams users
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_CLIENT_ID_HINT = (
+    "It is a GUID like 2c3e1e83-8fd7-4615-ad2b-b8c1229845ac: the Application (client) ID on "
+    "the Entra app registration's Overview page."
+)
+_OBJECT_ID_HINT = (
+    "It is a GUID like 32c0a5db-05ec-78ea-51ab-3f06b329397e: the signed-in user's object ID "
+    "(result['id_token_claims']['oid'] after the MSAL sign-in)."
+)
+# The service's Teams-exchange messages that name a mismatch, and what to do about each.
+_TEAMS_MISMATCH_HINTS = {
+    "AAD application is not the expected one.": (
+        "The Entra token was issued to another application: pass the client ID of the app the "
+        "user signed in to."
+    ),
+    "Provided AAD token issued for unexpected user.": (
+        "The Entra token belongs to another user: pass the object ID of the user who signed in."
+    ),
+}
+
+
+def validate_guid(value: Any, what: str, hint: str) -> str:
+    """Return `value` as a GUID string, or raise LabError naming `what` it should be."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise LabError(f"No {what} given.", hint=hint)
+    if not _GUID.match(text):
+        raise LabError(f"{_one_line(text, 40)!r} is not a valid {what}.", hint=hint)
+    return text
+
+
+def _check_entra_token(token: Any) -> str:
+    text = "" if token is None else str(token).strip()
+    if not text:
+        raise LabError(
+            "No Entra ID token given.",
+            hint="Sign the Teams user in first and use result['access_token'].",
+        )
+    if text.count(".") != 2:
+        raise LabError(
+            "That is not a token: an Entra ID access token has three parts separated by '.'.",
+            hint="Copy result['access_token'] from the Teams user's sign-in, whole.",
+        )
+    try:
+        claims = decode_token(text).claims
+    except TokenFormatError:
+        claims = {}
+    if "skypeid" in claims:
+        raise LabError(
+            "That is an ACS access token, not the Teams user's Entra ID token.",
+            hint="Use the token from the Teams user's sign-in (result['access_token']).",
+        )
+    return text
+
+
+def exchange_teams_token(
+    client: Any, entra_token: Any, client_id: Any, user_object_id: Any
+) -> TeamsUserToken:
+    """Exchange a Teams user's Entra ID token for their ACS access token.
+
+    One SDK call, `client.get_token_for_teams_user(entra_token, client_id, user_object_id)`:
+    the service checks that the token is valid, was issued to `client_id` and belongs to
+    `user_object_id`; the ACS token it returns expires with the Entra token.
+    """
+    token = _check_entra_token(entra_token)
+    app = validate_guid(client_id, "application (client) ID", _CLIENT_ID_HINT)
+    user = validate_guid(user_object_id, "user object ID", _OBJECT_ID_HINT)
+    try:
+        access_token = _call(client, lambda: client.get_token_for_teams_user(token, app, user))
+    except LabError as err:
+        hint = _TEAMS_MISMATCH_HINTS.get(err.message)
+        if hint is None:
+            raise
+        raise LabError(err.message, hint=hint, status=err.status, code=err.code) from None
+    raw = str(access_token.expires_on)
+    return TeamsUserToken(user.lower(), app.lower(), access_token.token, raw,
+                          parse_expires_on(access_token.expires_on))  # fmt: skip
 
 
 _NO_INTROSPECTION = (

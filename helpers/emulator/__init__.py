@@ -8,6 +8,7 @@ with start() as emu:
 
 from .admin import AdminClient, AdminError
 from .auth import AsyncLocalEntraCredential, LocalEntraCredential, sign_request
+from .entra import LocalEntraID, simulated_sign_in, teams_user_token
 from .server import Emulator, serve_forever, start
 from .state import default_state_dir
 
@@ -17,8 +18,11 @@ __all__ = [
     "AsyncLocalEntraCredential",
     "Emulator",
     "LocalEntraCredential",
+    "LocalEntraID",
     "default_state_dir",
     "serve_forever",
     "sign_request",
+    "simulated_sign_in",
     "start",
+    "teams_user_token",
 ]

@@ -1,4 +1,4 @@
-"""`acs-emulator serve | info | reset` (also `python -m helpers.emulator`)."""
+"""`acs-emulator serve | info | reset | teams-token` (also `python -m helpers.emulator`)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from .entra import add_teams_token_command, teams_token_command
 from .server import STATE_ERRORS, serve_forever, state_dir_error
 from .state import default_state_dir, ensure_state
 from .store import Store
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser(name, help=text).add_argument(
             "--state-dir", dest="sub_state_dir", default=None
         )
+    add_teams_token_command(sub)
     args = parser.parse_args(argv)
     state_dir = args.sub_state_dir or args.state_dir
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -54,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
     if args.command == "serve":
         return serve_forever(host=args.host, port=args.port, state_dir=state_dir)
+    if args.command == "teams-token":
+        return teams_token_command(args, state_dir)
     try:
         if args.command == "info":
             return _info(state_dir)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 CONTENT_TYPE = "application/json; charset=utf-8"
+# Azure's error responses say "application/json" without a charset (successes carry one).
+ERROR_CONTENT_TYPE = "application/json"
 
 
 class AcsError(Exception):
@@ -13,6 +15,8 @@ class AcsError(Exception):
     status = 500
     code = "InternalError"
     message = "An unexpected error occurred."
+    # Azure's 401 InvalidAccessToken (Teams exchange) came without api-supported-versions.
+    lists_api_versions = True
 
     def __init__(self, message: str | None = None, target: str | None = None) -> None:
         self.message = message or type(self).message
@@ -89,13 +93,12 @@ class RequestTooLarge(AcsError):
     message = "The request body exceeds the 1 MiB limit."
 
 
-class NotSupportedByLocalService(AcsError):
-    status = 400
-    code = "NotSupportedByLocalService"
-    message = (
-        "The local ACS Identity service does not implement the Teams token exchange "
-        "(get_token_for_teams_user); use an Azure Communication Services resource for it."
-    )
+class InvalidAccessToken(AcsError):
+    # The Teams exchange's answer for an empty, malformed, expired or foreign Entra token.
+    status = 401
+    code = "InvalidAccessToken"
+    message = "Provided access token is not valid."
+    lists_api_versions = False
 
 
 class InternalError(AcsError):

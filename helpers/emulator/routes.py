@@ -8,17 +8,36 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from tornado.web import Application, Finish, HTTPError, RequestHandler, stream_request_body
 
-from . import errors
+from . import entra, errors
 from .auth import verify_bearer, verify_hmac
 from .store import Identity, Store
 from .tokens import TokenService
 
 log = logging.getLogger("helpers.emulator")
 
-API_VERSIONS = ("2021-03-07", "2022-06-01", "2022-10-01", "2023-08-01", "2023-10-01")
+# What Azure lists in `api-supported-versions` (recorded), in its order.
+SUPPORTED_VERSIONS_HEADER = (
+    "2020-07-20-preview2, 2021-02-22-preview1, 2021-03-07, 2021-10-31-preview, 2021-11-01, "
+    "2022-06-01, 2022-10-01, 2023-10-01"
+)
+# What the service accepts: Azure's list plus 2023-08-01, a stable version in the REST spec
+# that a 2023 recording of the Teams route listed too. Unrecorded versions' rules follow their
+# date (docs/entra-and-teams-offline.md): scopes and expiresInMinutes as below.
+API_VERSIONS = (
+    "2020-07-20-preview2",
+    "2021-02-22-preview1",
+    "2021-03-07",
+    "2021-10-31-preview",
+    "2021-11-01",
+    "2022-06-01",
+    "2022-10-01",
+    "2023-08-01",
+    "2023-10-01",
+)
 BASE_SCOPES = ("chat", "voip")
 JOIN_SCOPES = ("chat.join", "chat.join.limited", "voip.join")
 EXPIRY_FROM = "2022-10-01"
@@ -44,6 +63,14 @@ class Service:
     hmac_key: bytes = field(repr=False)
     entra_public_key: object
     resource_id: str
+    # repr=False: the local Entra ID's signing key (its managed-identity endpoint mints with it).
+    entra_private_key: object = field(default=None, repr=False)
+
+
+def _azure_ref() -> str:
+    """An `X-Azure-Ref` in the front end's current shape: UTC time, then a random id."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(16)}"
 
 
 def allowed_scopes(api_version: str) -> tuple[str, ...]:
@@ -160,8 +187,13 @@ class BaseHandler(RequestHandler):
 
     def set_default_headers(self) -> None:
         self.clear_header("Server")
-        self.set_header("api-supported-versions", ", ".join(API_VERSIONS))
+        self.set_header("api-supported-versions", SUPPORTED_VERSIONS_HEADER)
         self.set_header("MS-CV", base64.b64encode(secrets.token_bytes(16)).decode()[:22] + ".0")
+        # The rest of what Azure's front end adds to every answer (recorded).
+        self.set_header("Strict-Transport-Security", "max-age=2592000")
+        self.set_header("Request-Context", "appId=")
+        self.set_header("X-Azure-Ref", _azure_ref())
+        self.set_header("X-Cache", "CONFIG_NOCACHE")
         # Here, not in prepare(): send_error() clears the headers and then sets only these
         # defaults again, and error responses must echo the id too. (tornado's parser has
         # already refused a request whose header values hold control characters.)
@@ -198,7 +230,7 @@ class BaseHandler(RequestHandler):
         err = errors.RequestTooLarge()
         body = err.body()
         self.set_status(err.status)
-        self.set_header("Content-Type", errors.CONTENT_TYPE)
+        self.set_header("Content-Type", errors.ERROR_CONTENT_TYPE)
         self.set_header("Content-Length", str(len(body)))
         self.set_header("Connection", "close")
         self._stamp()
@@ -290,7 +322,9 @@ class BaseHandler(RequestHandler):
             log.error("unexpected %s while handling %s", type(exc).__name__, self.request.method)
             err = errors.InternalError()
         self.set_status(err.status)
-        self.set_header("Content-Type", errors.CONTENT_TYPE)
+        self.set_header("Content-Type", errors.ERROR_CONTENT_TYPE)
+        if not err.lists_api_versions:
+            self.clear_header("api-supported-versions")
         self._stamp()
         self.finish(err.body())
 
@@ -365,15 +399,25 @@ class IdentityHandler(BaseHandler):
 
 
 class TeamsExchangeHandler(BaseHandler):
-    """Operation 5 exists (so auth, api-version and size are checked as for the others), but
-    it needs Entra ID and Teams, which a local service cannot offer. A 400, not a 5xx: the SDK
-    retries 5xx answers."""
+    """A Teams user's Entra token (from the local Entra ID, `entra.py`) for an ACS token of
+    that user, expiring with the Entra token. The rules live in `entra.teams_exchange_request`."""
 
     since = TEAMS_EXCHANGE_FROM
 
     def post(self) -> None:
         self.begin()
-        raise errors.NotSupportedByLocalService()
+        body = _parse_object(self.body, self.request.headers.get("Content-Type", ""), True)
+        exchange = entra.teams_exchange_request(body, self.svc.entra_public_key)
+        issued_ns = time.time_ns()
+        tok = self.svc.tokens.mint(
+            f"8:orgid:{exchange.user_object_id}",
+            list(exchange.scopes),
+            0,
+            issued_ns,
+            expires_at_s=exchange.expires_at_s,
+            extra_claims={"tid": exchange.tenant_id},
+        )
+        self.send_json(200, {"token": tok.token, "expiresOn": tok.expires_on})
 
 
 class NotFoundHandler(BaseHandler):

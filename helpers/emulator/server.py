@@ -19,6 +19,7 @@ from tornado.netutil import bind_sockets
 
 from ..settings import is_loopback
 from .auth import decode_key
+from .entra import LocalEntraID, ManagedIdentityEndpoint
 from .routes import TRANSPORT_LIMIT, Service, make_app
 from .state import default_state_dir, ensure_state
 from .store import Store
@@ -74,6 +75,8 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        # The local Entra ID's managed-identity endpoint (entra.py), once started.
+        self.managed_identity: ManagedIdentityEndpoint | None = None
 
     @property
     def endpoint(self) -> str:
@@ -98,6 +101,7 @@ class Emulator:
             tokens=TokenService(st.token_key_path, st.resource_id),
             hmac_key=decode_key(self.access_key),
             entra_public_key=entra.public_key(),
+            entra_private_key=entra,
             resource_id=st.resource_id,
         )
 
@@ -143,13 +147,19 @@ class Emulator:
             for sock in sockets:
                 sock.close()
             raise
+        identity = ManagedIdentityEndpoint(
+            LocalEntraID(service.entra_private_key, service.resource_id)
+        )
         try:  # from here on server.stop() closes the sockets
             self.port = sockets[0].getsockname()[1]
+            identity.listen()
+            self.managed_identity = identity
             self._state.write_last_serve({"endpoint": self.endpoint, "pid": os.getpid()})
             self._ready.set()
             await self._stop_event.wait()
         finally:
             server.stop()
+            await identity.close()
             await server.close_all_connections()
 
     def start(self) -> Emulator:
@@ -198,6 +208,10 @@ def exports(emu: Emulator) -> str:
             f"export REQUESTS_CA_BUNDLE='{emu.ca_bundle}'",
             f"export SSL_CERT_FILE='{emu.ca_bundle}'",
             f"export NODE_EXTRA_CA_CERTS='{emu.ca_cert}'",
+            # Entra ID offline: the endpoint alone, plus the managed-identity variables that
+            # DefaultAzureCredential reads (entra.py).
+            f"export COMMUNICATION_SERVICES_ENDPOINT='{emu.endpoint}'",
+            *(f"export {k}='{v}'" for k, v in emu.managed_identity.variables().items()),
         ]
     )
 

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from .store import Store
 
 SCP = 1792
+# Identities of Teams users, as the Teams exchange's tokens name them.
+TEAMS_USER_PREFIX = "8:orgid:"
 REGION = "amer"
 LOCATION = "unitedstates"
 # Bytes whose position in a 3-byte group makes base64url emit '-' or '_' (see _check_payload).
@@ -76,15 +78,27 @@ class TokenService:
         )
 
     def mint(
-        self, identity_id: str, scopes: list[str], minutes: int, issued_ns: int
+        self,
+        identity_id: str,
+        scopes: list[str],
+        minutes: int,
+        issued_ns: int,
+        *,
+        expires_at_s: int | None = None,
+        extra_claims: dict | None = None,
     ) -> IssuedToken:
-        """A signed token for `identity_id`; `issued_ns` is the store's recorded issue time."""
+        """A signed token for `identity_id`; `issued_ns` is the store's recorded issue time.
+
+        `expires_at_s` replaces `minutes` with a fixed end (a Teams user's token ends with the
+        Entra token it was exchanged for).
+        """
         iat = issued_ns // 1_000_000_000
+        exp = iat + minutes * 60 if expires_at_s is None else expires_at_s
         claims = {
             "skypeid": identity_id.removeprefix("8:"),
             "scp": SCP,
             "csi": str(iat),
-            "exp": iat + minutes * 60,
+            "exp": exp,
             "rgn": REGION,
             "acsScope": ",".join(scopes),
             "resourceId": self.resource_id,
@@ -93,13 +107,16 @@ class TokenService:
             # Sub-second issue time: revocation is decided on this, so "revoke, then issue"
             # within one second still yields a valid new token.
             "iatNs": issued_ns,
+            **(extra_claims or {}),
         }
         raw = json.dumps(claims, separators=(",", ":"), ensure_ascii=True).encode("ascii")
         _check_payload(raw)
         token = jwt.api_jws.encode(
             raw, self._key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"}
         )
-        return IssuedToken(token, format_expires_on(issued_ns + minutes * 60 * 1_000_000_000))
+        if expires_at_s is None:
+            return IssuedToken(token, format_expires_on(issued_ns + minutes * 60 * 1_000_000_000))
+        return IssuedToken(token, format_expires_on(expires_at_s * 1_000_000_000))
 
     def introspect(self, token: str, store: Store, now: float | None = None) -> dict:
         """Explain what a token is worth right now; never raises for bad input."""
@@ -142,6 +159,18 @@ class TokenService:
         except (jwt.InvalidTokenError, ValueError, TypeError, RecursionError):
             result["status"] = "badSignature"
             result["reason"] = "The token's signature does not match this resource's signing key."
+            return result
+        if result["identity"].startswith(TEAMS_USER_PREFIX):
+            # A Teams user's token (from the exchange): no ACS identity row, no revocation.
+            if exp <= now:
+                result["status"] = "expired"
+                result["reason"] = "The token's expiry time has passed."
+            else:
+                result["status"] = "valid"
+                result["reason"] = (
+                    "A Teams user's token, signed by this resource; it expires with the Entra "
+                    "ID token it was exchanged for."
+                )
             return result
         row = store.get(result["identity"])
         if row is None or row.gone:

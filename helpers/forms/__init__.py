@@ -28,6 +28,7 @@ from .render import (
     render_token,
 )
 from .session import LabSession, shared_session
+from .teams import TeamsExchangeForm, render_teams_token
 
 __all__ = [
     "ExpiryPicker",
@@ -45,6 +46,7 @@ __all__ = [
     "LabSession",
     "RefreshTokenForm",
     "RevokeTokensForm",
+    "TeamsExchangeForm",
     "render_anatomy",
     "render_bulk",
     "render_check",
@@ -52,5 +54,6 @@ __all__ = [
     "render_error",
     "render_identity",
     "render_success",
+    "render_teams_token",
     "render_token",
 ]

@@ -49,6 +49,19 @@ EXPECTED_OUTPUT = {
     "07-delete-an-identity": ["Deleted the identity with ID: 8:acs:", "Old token: identityDeleted"],
     "08-run-the-code": ["Access Tokens Quickstart", "Created an identity with ID: 8:acs:"],
     "09-clean-up-resources": ["Identities not deleted now: 0", "identities left"],
+    "10-teams-users": [
+        "Signed in: Alex Wilber",
+        "scp    Teams.ManageCalls Teams.ManageChats",
+        "Identity: 8:orgid:",
+        "Same expiry as the Entra ID token: True",
+        "400 ValidationError: AAD application is not the expected one.",
+    ],
+    "11-async-client": [
+        "5 identities, all different: True",
+        "Alice got the same identity twice: True",
+        "Created and deleted with Entra ID: 8:acs:",
+        "Deleted 8 identities.",
+    ],
     "identity-console": ["Using the local ACS Identity service"],
     "workshop-bulk-provisioning": [
         "provision: 5 ok, 0 failed",
@@ -324,6 +337,20 @@ def bulk_provisioning(page, new_identity, tmp_path) -> None:
     expect(visible_html(page).filter(has_text="3 deleted ok, 0 failed")).to_be_visible()
 
 
+def teams_exchange(page, new_identity, tmp_path) -> None:
+    """Exchange before signing in (a one-line error), then sign in (simulated) and exchange."""
+    from playwright.sync_api import expect
+
+    click(page, "Exchange")
+    expect_error(page, "No Entra ID token given.")
+    click(page, "Sign in (simulated)")
+    expect_success(page, "Signed in (simulated)")
+    click(page, "Exchange")
+    expect_success(page, "Exchanged: an ACS token for the Teams user.")
+    expect(page.locator(".widget-html-content:visible code", has_text="8:orgid:")).to_be_visible()
+    expect_masked_then_revealed(page)
+
+
 FORM_SCENARIOS = {
     "00-set-up-your-environment": connection_status,
     "01-authenticate-the-client": connection_status,
@@ -335,6 +362,8 @@ FORM_SCENARIOS = {
     "07-delete-an-identity": delete_identity,
     "08-run-the-code": identity_console,
     "09-clean-up-resources": identity_console,
+    "10-teams-users": teams_exchange,
+    "11-async-client": connection_status,
     "identity-console": identity_console,
     "workshop-bulk-provisioning": bulk_provisioning,
 }

@@ -17,13 +17,9 @@ NOT_OWNED = (401, "IdentityNotOwned", "Provided identity doesn't belong to the r
 NOT_FOUND = (404, "IdentityNotFound", "Provided identity doesn't exist.", None)
 SCOPES_REQUIRED = (400, "ValidationError", "Scopes: The Scopes field is required.", "Scopes")
 SCOPES_EMPTY = (400, "ValidationError", "Invalid scopes - Scopes field is required.", "scopes")
-TEAMS = (
-    400,
-    "NotSupportedByLocalService",
-    "The local ACS Identity service does not implement the Teams token exchange "
-    "(get_token_for_teams_user); use an Azure Communication Services resource for it.",
-    None,
-)
+INVALID_ENTRA_TOKEN = (401, "InvalidAccessToken", "Provided access token is not valid.", None)
+APP_ID = "2c3e1e83-8fd7-4615-ad2b-b8c1229845ac"
+USER_OID = "32c0a5db-05ec-78ea-51ab-3f06b329397e"
 
 
 def expiry_error(n):
@@ -91,7 +87,11 @@ SDK_CASES = [
     ("issue deleted", lambda c, e: c.get_token(deleted_user(c), ["voip"]), NOT_FOUND),
     ("revoke deleted", lambda c, e: c.revoke_tokens(deleted_user(c)), NOT_FOUND),
     ("delete twice", lambda c, e: c.delete_user(deleted_user(c)), NOT_FOUND),
-    ("teams exchange", lambda c, e: c.get_token_for_teams_user("aad", "app", "oid"), TEAMS),
+    (
+        "teams exchange, not a token",
+        lambda c, e: c.get_token_for_teams_user("aad", APP_ID, USER_OID),
+        INVALID_ENTRA_TOKEN,
+    ),
 ]
 
 
@@ -134,9 +134,10 @@ MiB = 1024 * 1024
 URI_RE = r"The HTTP resource that matches the request URI 'https://127\.0\.0\.1:\d+/identities'"
 NO_VERSION_RE = URI_RE + (
     r" requires the query parameter 'api-version'\. Supported versions: "
-    r"2021-03-07, 2022-06-01, 2022-10-01, 2023-08-01, 2023-10-01\."
+    r"2020-07-20-preview2, 2021-02-22-preview1, 2021-03-07, 2021-10-31-preview, 2021-11-01, "
+    r"2022-06-01, 2022-10-01, 2023-08-01, 2023-10-01\."
 )
-BAD_VERSION_RE = URI_RE + r" does not support the API version '2020-07-20-preview2'\."
+BAD_VERSION_RE = URI_RE + r" does not support the API version '2020-01-01'\."
 # (name, method, target-template, body, headers, (status, code, message-regex, target))
 RAW_CASES = [
     (
@@ -271,7 +272,7 @@ RAW_CASES = [
     (
         "other api-version",
         "POST",
-        "/identities?api-version=2020-07-20-preview2",
+        "/identities?api-version=2020-01-01",
         b"",
         JSON,
         (
@@ -380,7 +381,7 @@ def test_raw_error(emu, client, method, template, body, headers, expected):
         emu, method, template.format(issue=_issue_target(user_id)), body, headers=headers
     )
     assert reply.status == status, reply.body
-    assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert reply.headers["Content-Type"] == "application/json"  # errors: no charset, as Azure
     err = reply.json()["error"]
     assert err["code"] == code
     assert re.fullmatch(message, err["message"]), err["message"]
@@ -388,13 +389,13 @@ def test_raw_error(emu, client, method, template, body, headers, expected):
 
 
 @pytest.mark.parametrize("version", ["2022-06-01", "2022-10-01", "2023-08-01", "2023-10-01"])
-def test_teams_exchange_is_authenticated_then_a_400(emu, version):
+def test_teams_exchange_is_authenticated_before_the_body_is_judged(emu, version):
     target = f"/teamsUser/:exchangeAccessToken?api-version={version}"
-    body = b'{"token": "aad", "appId": "app", "userId": "oid"}'
+    body = json.dumps({"token": "aad", "appId": APP_ID, "userId": USER_OID}).encode()
     unsigned = raw_request(emu, "POST", target, body, headers={**JSON, "Host": "x"}, sign=False)
     assert (unsigned.status, unsigned.json()["error"]["code"]) == (401, "Denied")
     reply = raw_request(emu, "POST", target, body, headers=JSON)
-    assert (reply.status, reply.json()["error"]) == (400, {"code": TEAMS[1], "message": TEAMS[2]})
+    assert (reply.status, reply.json()["error"]["code"]) == (401, "InvalidAccessToken")
 
 
 def test_hmac_tutorial_body_is_tolerated(emu):
@@ -431,8 +432,9 @@ def test_response_headers(emu, client):
     h = reply.headers
     assert h["Content-Type"] == "application/json; charset=utf-8"
     assert h["x-ms-client-request-id"] == "abc-123"
-    assert (
-        h["api-supported-versions"] == "2021-03-07, 2022-06-01, 2022-10-01, 2023-08-01, 2023-10-01"
+    assert h["api-supported-versions"] == (
+        "2020-07-20-preview2, 2021-02-22-preview1, 2021-03-07, 2021-10-31-preview, 2021-11-01, "
+        "2022-06-01, 2022-10-01, 2023-10-01"
     )
     assert h["MS-CV"] and re.fullmatch(r"\d+ms", h["X-Processing-Time"])
     assert "Server" not in h
@@ -463,7 +465,7 @@ def test_error_responses_echo_the_client_request_id(emu, status, method, target,
     assert reply.status == status, reply.body
     assert reply.headers["x-ms-client-request-id"] == "err-42"
     assert reply.headers["api-supported-versions"] and reply.headers["MS-CV"]
-    assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert reply.headers["Content-Type"] == "application/json"
 
 
 def test_huge_declared_length_is_refused_without_reading(emu):

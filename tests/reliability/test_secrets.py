@@ -155,3 +155,5 @@ def _listening(port: int) -> set[str]:
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
 def test_service_listens_on_loopback_only(rel_emu):
     assert _listening(rel_emu.port) == {"0100007F"}  # 127.0.0.1, little-endian hex
+    # The local Entra ID's managed-identity endpoint too.
+    assert _listening(rel_emu.managed_identity.port) == {"0100007F"}

@@ -44,6 +44,9 @@ def test_the_tutorial_has_the_quickstart_sections_in_order():
         "07-delete-an-identity",
         "08-run-the-code",
         "09-clean-up-resources",
+        # Lessons beyond the access-tokens quickstart.
+        "10-teams-users",
+        "11-async-client",
     ]
 
 

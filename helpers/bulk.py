@@ -6,9 +6,13 @@ one-line `LabError` text explaining what went wrong, and the `BulkResult` sums t
 
     result = provision(client, 20, ["chat", "voip"], 8 * 60)
     print(result.summary())
-    export_csv(result, "attendees.csv")              # ids and expiry only
+    export_csv(result, "attendees.csv", names=["Ada", "Grace"])   # ids and expiry only
     revoke_all(client, result.identity_ids)
     delete_all(client, result.identity_ids)
+    remove_exports(default_export_dir())             # the CSV files this lab wrote there
+
+Tokens from the local service only work with the lab's local service: Azure's Chat and Calling
+don't accept them.
 """
 
 from __future__ import annotations
@@ -29,10 +33,17 @@ __all__ = [
     "BulkResult",
     "LabError",
     "Outcome",
+    "RemovedExports",
+    "combine",
     "csv_rows",
+    "default_export_dir",
     "delete_all",
     "export_csv",
+    "is_lab_export",
+    "parse_names",
     "provision",
+    "remove_export_files",
+    "remove_exports",
     "revoke_all",
     "validate_count",
 ]
@@ -40,7 +51,10 @@ __all__ = [
 MAX_ATTENDEES = 500
 LabError = lab.LabError
 
-CSV_COLUMNS = ["attendee", "identity_id", "scopes", "expires_at_utc", "status", "error"]
+CSV_COLUMNS = ["attendee", "name", "identity_id", "scopes", "expires_at_utc", "status", "error"]
+# Cells a spreadsheet would run as a formula start with one of these; such a name gets a
+# leading apostrophe, so a pasted list can't smuggle a formula into the trainer's spreadsheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Progress = Callable[[int, int, "Outcome"], Any]
 
@@ -53,6 +67,8 @@ class Outcome:
     identity_id: str | None = None
     token: lab.IssuedToken | None = None
     error: str | None = None
+    # The SDK call made (or sent, when it failed) for this attendee.
+    call: lab.SdkCall | None = None
 
     @property
     def ok(self) -> bool:
@@ -82,6 +98,11 @@ class BulkResult:
     def identity_ids(self) -> list[str]:
         """The ids this operation succeeded for (for provision: the identities that exist)."""
         return [o.identity_id for o in self.succeeded if o.identity_id]
+
+    @property
+    def call(self) -> lab.SdkCall | None:
+        """The SDK call of the first attendee: the call the loop makes once per attendee."""
+        return next((o.call for o in self.outcomes if o.call is not None), None)
 
     def summary(self) -> str:
         """One line, e.g. 'provision: 18 ok, 2 failed (attendee 7: Can't reach the service…)'."""
@@ -124,8 +145,10 @@ def validate_count(count: Any) -> int:
     return number
 
 
-def _error_line(err: BaseException, client: Any) -> str:
-    return str(lab.describe_error(err, client))
+def combine(results: Iterable[BulkResult], operation: str = "provision") -> BulkResult:
+    """Several results as one, in order (e.g. every Provision click of a session)."""
+    outcomes = tuple(o for r in results for o in r.outcomes)
+    return BulkResult(operation, outcomes)
 
 
 def _report(on_progress: Progress | None, done: int, total: int, outcome: Outcome) -> None:
@@ -139,25 +162,35 @@ def provision(
     scopes: Iterable[Any],
     expires_in_minutes: Any = None,
     on_progress: Progress | None = None,
+    first_attendee: int = 1,
 ) -> BulkResult:
     """Create `count` identities, each with a token (one request per attendee).
 
     The inputs are checked first, so a typo fails once with a clear LabError instead of N
-    times. After that, a failing attendee is recorded and the next one is tried.
+    times. After that, a failing attendee is recorded and the next one is tried - except when
+    the service refuses the request itself (400, e.g. a lifetime outside 60..1440 minutes): the
+    same request would be refused for everyone, so provisioning stops there.
+    Attendees are numbered from `first_attendee`, so a second batch continues the numbering.
     `on_progress(done, total, outcome)` is called after each attendee.
     """
     total = validate_count(count)
     scopes = lab.validate_scopes(scopes)
     minutes = lab.validate_expiry_minutes(expires_in_minutes)
     outcomes = []
-    for number in range(1, total + 1):
+    for done in range(1, total + 1):
+        number = first_attendee + done - 1
         try:
             identity, issued = lab.create_identity_and_token(client, scopes, minutes)
-            outcome = Outcome(number, identity.id, issued)
+            outcome = Outcome(number, identity.id, issued, call=issued.call)
+            refused = False
         except Exception as err:  # recorded per attendee, never raised
-            outcome = Outcome(number, error=_error_line(err, client))
+            lab_error = lab.describe_error(err, client)
+            outcome = Outcome(number, error=str(lab_error), call=lab_error.call)
+            refused = lab_error.status == 400
         outcomes.append(outcome)
-        _report(on_progress, number, total, outcome)
+        _report(on_progress, done, total, outcome)
+        if refused:
+            break
     return BulkResult("provision", tuple(outcomes))
 
 
@@ -181,10 +214,11 @@ def _for_each(
     for number, identity_id in enumerate(targets, start=1):
         try:
             done = action(client, identity_id)
-            outcome = Outcome(number, done.identity_id)
+            outcome = Outcome(number, done.identity_id, call=done.call)
         except Exception as err:  # recorded per attendee, never raised
             shown = str(getattr(identity_id, "id", identity_id))
-            outcome = Outcome(number, shown, error=_error_line(err, client))
+            lab_error = lab.describe_error(err, client)
+            outcome = Outcome(number, shown, error=str(lab_error), call=lab_error.call)
         outcomes.append(outcome)
         _report(on_progress, number, len(targets), outcome)
     return BulkResult(operation, tuple(outcomes))
@@ -204,13 +238,34 @@ def delete_all(
     return _for_each("delete", lab.delete_identity, client, ids, on_progress)
 
 
-def csv_rows(result: BulkResult, include_tokens: bool = False) -> list[dict[str, str]]:
-    """The rows `export_csv` writes, one per attendee (failed ones too, with their reason)."""
+def parse_names(text: str | Iterable[str] | None) -> list[str]:
+    """Attendee names pasted one per line (blank lines skipped): line 1 is attendee 1."""
+    if text is None:
+        return []
+    lines = text.splitlines() if isinstance(text, str) else [str(t) for t in text]
+    return [" ".join(line.split()) for line in lines if line.strip()]
+
+
+def _safe_cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_rows(
+    result: BulkResult, include_tokens: bool = False, names: Iterable[str] | str | None = None
+) -> list[dict[str, str]]:
+    """The rows `export_csv` writes, one per attendee (failed ones too, with their reason).
+
+    `names` (a list, or text with one name per line) fills the `name` column: the first name
+    is attendee 1's, and so on; attendees beyond the list get an empty name.
+    """
+    name_list = parse_names(names)
     rows = []
     for o in result.outcomes:
         issued = o.token
+        name = name_list[o.attendee - 1] if 0 < o.attendee <= len(name_list) else ""
         row = {
             "attendee": str(o.attendee),
+            "name": _safe_cell(name),
             "identity_id": o.identity_id or "",
             "scopes": " ".join(issued.scopes) if issued else "",
             "expires_at_utc": (
@@ -231,6 +286,7 @@ def export_csv(
     result: BulkResult,
     path_or_buffer: str | os.PathLike | IO[str],
     include_tokens: bool = False,
+    names: Iterable[str] | str | None = None,
 ) -> int:
     """Write one row per attendee; returns the number of rows written.
 
@@ -238,9 +294,10 @@ def export_csv(
     identity until it expires or is revoked. A file holding tokens is made readable by its
     owner only (on systems that support it). The file is written whole and then renamed into
     place, so a link planted at that path is replaced, never written through.
+    `names` fills the `name` column (see `csv_rows`).
     """
     columns = CSV_COLUMNS + (["token"] if include_tokens else [])
-    rows = csv_rows(result, include_tokens)
+    rows = csv_rows(result, include_tokens, names)
     if isinstance(path_or_buffer, (str, os.PathLike)):
         from helpers.emulator.state import write_atomic
 
@@ -258,3 +315,82 @@ def _write(buffer: IO[str], columns: list[str], rows: list[dict[str, str]]) -> N
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
+
+
+# --------------------------------------------------------------------------- exported files
+
+
+def default_export_dir() -> Path:
+    """Where the bulk form exports by default: a folder in the user's home (not a shared temp
+    folder another user could prepare). Resolved at call time, so each attendee's or trainer's
+    own home counts."""
+    return Path.home() / "acs-identity-lab-exports"
+
+
+@dataclass(frozen=True)
+class RemovedExports:
+    """What `remove_exports` did: the files removed, and the ones left alone with the reason."""
+
+    removed: tuple[Path, ...]
+    kept: tuple[tuple[Path, str], ...] = ()
+
+    def summary(self) -> str:
+        """One line naming the files removed and any left alone (whole sentences)."""
+        sentences = []
+        if self.removed:
+            files = ", ".join(str(p) for p in self.removed)
+            sentences.append(f"Removed {len(self.removed)} exported file(s): {files}.")
+        if self.kept:
+            left = "; ".join(f"{p} ({why})" for p, why in self.kept)
+            sentences.append(f"Left alone: {left}.")
+        return " ".join(sentences) or "No exported files to remove."
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def is_lab_export(path: str | os.PathLike) -> bool:
+    """True for a regular file whose first line is this lab's export header (so a CSV the
+    trainer wrote themselves, or a file since replaced by something else, is never removed)."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            first = fh.readline(1000)
+    except (OSError, UnicodeDecodeError):
+        return False
+    columns = first.rstrip("\r\n").split(",")
+    return columns[:1] == ["attendee"] and {"identity_id", "status"} <= set(columns)
+
+
+def remove_export_files(paths: Iterable[str | os.PathLike]) -> RemovedExports:
+    """Remove these exported CSV files; any path that is not (or no longer) a lab export is
+    left alone and named with the reason."""
+    removed, kept = [], []
+    for given in dict.fromkeys(Path(p).expanduser() for p in paths):
+        if not given.exists() and not given.is_symlink():
+            continue  # already gone: nothing to do, nothing to report
+        if not is_lab_export(given):
+            kept.append((given, "not a file this lab exported"))
+            continue
+        try:
+            given.unlink()
+        except OSError as err:
+            kept.append((given, err.strerror or str(err)))
+            continue
+        removed.append(given)
+    return RemovedExports(tuple(removed), tuple(kept))
+
+
+def remove_exports(folder: str | os.PathLike | None = None) -> RemovedExports:
+    """Remove every CSV file this lab exported into `folder` (default: `default_export_dir()`).
+
+    For the room reset and the end of a session: only files that start with the lab's export
+    header are removed; other files in the folder are not touched. A missing folder is fine.
+    """
+    folder = Path(folder).expanduser() if folder is not None else default_export_dir()
+    if not folder.is_dir():
+        return RemovedExports(())
+    candidates = sorted(p for p in folder.glob("*.csv") if is_lab_export(p))
+    return remove_export_files(candidates)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import inspect
 import re
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from azure.communication.identity import CommunicationUserIdentifier
 from azure.core.exceptions import (
@@ -33,9 +33,12 @@ __all__ = [
     "MIN_MINUTES",
     "Deleted",
     "Identity",
+    "IdentityListing",
     "IssuedToken",
     "LabError",
+    "ListedIdentity",
     "Revoked",
+    "SdkCall",
     "TeamsUserToken",
     "TokenCheck",
     "check_token",
@@ -45,6 +48,7 @@ __all__ = [
     "describe_error",
     "exchange_teams_token",
     "issue_token",
+    "list_identities",
     "refresh_token",
     "revoke_tokens",
     "validate_expiry_minutes",
@@ -58,8 +62,8 @@ MIN_MINUTES = 60
 MAX_MINUTES = 1440
 # What the service uses when no expiry is sent (24 hours).
 DEFAULT_MINUTES = MAX_MINUTES
-
-T = TypeVar("T")
+# Far beyond any lifetime, yet well inside what a timedelta (and a JSON number) can hold.
+_LARGEST_MINUTES = 10**9
 
 
 class LabError(Exception):
@@ -71,11 +75,14 @@ class LabError(Exception):
         hint: str | None = None,
         status: int | None = None,
         code: str | None = None,
+        call: SdkCall | None = None,
     ):
         self.message = _one_line(message)
         self.hint = _one_line(hint) if hint else None
         self.status = status
         self.code = code
+        # The SDK call that was sent and failed (None when the input was refused before sending).
+        self.call = call
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -95,10 +102,32 @@ def _one_line(text: Any, limit: int = 300) -> str:
 
 
 @dataclass(frozen=True)
+class SdkCall:
+    """One call on the SDK client exactly as the lab made it: method name and arguments.
+
+    The arguments are the very objects passed to the SDK (a `CommunicationUserIdentifier`, the
+    scope list, a `timedelta`), so `run()` makes the same call the forms show as code. The key is
+    never an argument; the one token argument (the Teams exchange's) is shown by name (`shown_as`).
+    """
+
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    # Argument positions shown as a variable name, not a value: the Teams exchange takes the
+    # user's Entra token, which must never be shown.
+    shown_as: tuple[tuple[int, str], ...] = ()
+
+    def run(self, client: Any) -> Any:
+        return getattr(client, self.method)(*self.args, **dict(self.kwargs))
+
+
+@dataclass(frozen=True)
 class Identity:
     """An ACS identity (a user of your app, as ACS knows it)."""
 
     id: str
+    # The SDK call that made it; left out of repr and equality (an id is an id).
+    call: SdkCall | None = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         return self.id
@@ -114,6 +143,9 @@ class IssuedToken:
     expires_at: datetime
     scopes: tuple[str, ...]
     lifetime_minutes: int
+    call: SdkCall | None = field(default=None, compare=False)
+    # When this process got the token: orders it against a revocation made here (see LabSession).
+    received_at: datetime | None = field(default=None, compare=False)
 
     @property
     def masked(self) -> str:
@@ -134,6 +166,7 @@ class Revoked:
 
     identity_id: str
     at: datetime
+    call: SdkCall | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -142,6 +175,7 @@ class Deleted:
 
     identity_id: str
     at: datetime
+    call: SdkCall | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, repr=False)
@@ -182,6 +216,33 @@ class TokenCheck:
     identity_id: str | None = None
     scopes: tuple[str, ...] = field(default_factory=tuple)
     expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListedIdentity:
+    """One identity that exists now, and what this session knows about its latest token.
+
+    `token_status` is "valid", "revoked" or "expired" for the session's latest token, or None
+    when the session holds no token for it (or, on Azure, can't tell whether it still works).
+    """
+
+    id: str
+    in_session: bool
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+    latest_token: IssuedToken | None = None
+    token_status: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentityListing:
+    """The identities that exist now. `complete` is False on Azure, which has no list API:
+    there only the identities this session made are known, and `note` says so."""
+
+    identities: tuple[ListedIdentity, ...]
+    complete: bool
+    note: str
+    deleted: int = 0  # deleted identities the local service still remembers (not listed)
 
 
 # --------------------------------------------------------------------------- validation
@@ -250,7 +311,11 @@ def _to_minutes(value: Any) -> int:
 
 
 def validate_expiry_minutes(value: Any) -> int | None:
-    """Return whole minutes within 60..1440, None for "service default", or raise LabError."""
+    """Return whole minutes, None for "service default", or raise LabError.
+
+    The range (60..1440) is deliberately not checked here: the service checks it, and a learner
+    sees the service's own validation error, as their own code would get it.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -260,10 +325,11 @@ def validate_expiry_minutes(value: Any) -> int | None:
             f"Expiry {_one_line(value, 40)!r} is not a whole number of minutes.",
             hint="Give minutes (e.g. 90) or hours and minutes (e.g. 1h 30m).",
         ) from None
-    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+    if abs(minutes) > _LARGEST_MINUTES:
+        # Python's timedelta can't even hold it, so no request could carry it.
         raise LabError(
-            f"Expiry of {minutes} minutes is outside the allowed range.",
-            hint=f"Choose between {MIN_MINUTES} minutes (1 hour) and {MAX_MINUTES} (24 hours).",
+            f"Expiry of {minutes} minutes is too large to send.",
+            hint=f"The service accepts {MIN_MINUTES} to {MAX_MINUTES} minutes (1 to 24 hours).",
         )
     return minutes
 
@@ -429,19 +495,20 @@ def _signs_in_with_entra(client: Any) -> bool:
     return backend is not None and backend.auth == "Entra ID"
 
 
-def _call(client: Any, action: Callable[[], T]) -> T:
-    """Run one SDK call, turning its failures into LabError."""
+def _call(client: Any, call: SdkCall) -> Any:
+    """Make one SDK call, turning its failures into a LabError that remembers the call."""
     if inspect.iscoroutinefunction(getattr(client, "create_user", None)):
         raise LabError(
             "This is the async client; the lab's helpers use the sync one.",
             hint="Use helpers.connect() without use_async=True for the forms.",
         )
     try:
-        return action()
-    except LabError:
-        raise
+        return call.run(client)
     except Exception as err:  # translated, not swallowed: the caller gets a LabError
-        raise describe_error(err, client) from None
+        lab_error = describe_error(err, client)
+        if lab_error.call is None:
+            lab_error.call = call
+        raise lab_error from None
 
 
 def _now() -> datetime:
@@ -451,7 +518,14 @@ def _now() -> datetime:
 # --------------------------------------------------------------------------- operations
 
 
-def _issued(identity_id: str, access_token: Any, scopes: tuple[str, ...], minutes: int | None):
+def _issued(
+    identity_id: str,
+    access_token: Any,
+    scopes: tuple[str, ...],
+    minutes: int | None,
+    call: SdkCall,
+) -> IssuedToken:
+    received_at = _now()
     raw = str(access_token.expires_on)
     expires_at = parse_expires_on(access_token.expires_on)
     lifetime = minutes
@@ -461,31 +535,33 @@ def _issued(identity_id: str, access_token: Any, scopes: tuple[str, ...], minute
             lifetime = round(span.total_seconds() / 60) if span else DEFAULT_MINUTES
         except TokenFormatError:
             lifetime = DEFAULT_MINUTES
-    return IssuedToken(identity_id, access_token.token, raw, expires_at, scopes, lifetime)
+    return IssuedToken(
+        identity_id, access_token.token, raw, expires_at, scopes, lifetime, call, received_at
+    )
 
 
-def _expiry_kwargs(minutes: int | None) -> dict[str, Any]:
-    return {} if minutes is None else {"token_expires_in": timedelta(minutes=minutes)}
+def _expiry_kwargs(minutes: int | None) -> tuple[tuple[str, Any], ...]:
+    return () if minutes is None else (("token_expires_in", timedelta(minutes=minutes)),)
 
 
 def create_identity(client: Any) -> Identity:
     """Create a new ACS identity (no token yet)."""
-    user = _call(client, client.create_user)
-    return Identity(user.properties["id"])
+    call = SdkCall("create_user")
+    user = _call(client, call)
+    return Identity(user.properties["id"], call)
 
 
 def issue_token(
     client: Any, identity_id: Any, scopes: Iterable[Any], expires_in_minutes: Any = None
 ) -> IssuedToken:
-    """Issue an access token for an existing identity, valid for 60..1440 minutes."""
+    """Issue an access token for an existing identity (the service accepts 60..1440 minutes)."""
     identity_id = validate_identity_id(identity_id)
     scopes = validate_scopes(scopes)
     minutes = validate_expiry_minutes(expires_in_minutes)
     user = CommunicationUserIdentifier(identity_id)
-    access_token = _call(
-        client, lambda: client.get_token(user, list(scopes), **_expiry_kwargs(minutes))
-    )
-    return _issued(identity_id, access_token, scopes, minutes)
+    call = SdkCall("get_token", (user, list(scopes)), _expiry_kwargs(minutes))
+    access_token = _call(client, call)
+    return _issued(identity_id, access_token, scopes, minutes, call)
 
 
 def create_identity_and_token(
@@ -494,12 +570,10 @@ def create_identity_and_token(
     """Create an identity and its first token in one request."""
     scopes = validate_scopes(scopes)
     minutes = validate_expiry_minutes(expires_in_minutes)
-    user, access_token = _call(
-        client,
-        lambda: client.create_user_and_token(list(scopes), **_expiry_kwargs(minutes)),
-    )
-    identity = Identity(user.properties["id"])
-    return identity, _issued(identity.id, access_token, scopes, minutes)
+    call = SdkCall("create_user_and_token", (list(scopes),), _expiry_kwargs(minutes))
+    user, access_token = _call(client, call)
+    identity = Identity(user.properties["id"], call)
+    return identity, _issued(identity.id, access_token, scopes, minutes, call)
 
 
 def refresh_token(
@@ -516,17 +590,17 @@ def refresh_token(
 def revoke_tokens(client: Any, identity_id: Any) -> Revoked:
     """Revoke every token issued so far to the identity (the identity itself stays)."""
     identity_id = validate_identity_id(identity_id)
-    user = CommunicationUserIdentifier(identity_id)
-    _call(client, lambda: client.revoke_tokens(user))
-    return Revoked(identity_id, _now())
+    call = SdkCall("revoke_tokens", (CommunicationUserIdentifier(identity_id),))
+    _call(client, call)
+    return Revoked(identity_id, _now(), call)
 
 
 def delete_identity(client: Any, identity_id: Any) -> Deleted:
     """Delete the identity; its tokens stop working and it can't get new ones."""
     identity_id = validate_identity_id(identity_id)
-    user = CommunicationUserIdentifier(identity_id)
-    _call(client, lambda: client.delete_user(user))
-    return Deleted(identity_id, _now())
+    call = SdkCall("delete_user", (CommunicationUserIdentifier(identity_id),))
+    _call(client, call)
+    return Deleted(identity_id, _now(), call)
 
 
 # --------------------------------------------------------------------------- Teams users
@@ -599,12 +673,15 @@ def exchange_teams_token(
     app = validate_guid(client_id, "application (client) ID", _CLIENT_ID_HINT)
     user = validate_guid(user_object_id, "user object ID", _OBJECT_ID_HINT)
     try:
-        access_token = _call(client, lambda: client.get_token_for_teams_user(token, app, user))
+        call = SdkCall("get_token_for_teams_user", (token, app, user), shown_as=((0, "aad_token"),))
+        access_token = _call(client, call)
     except LabError as err:
         hint = _TEAMS_MISMATCH_HINTS.get(err.message)
         if hint is None:
             raise
-        raise LabError(err.message, hint=hint, status=err.status, code=err.code) from None
+        raise LabError(
+            err.message, hint=hint, status=err.status, code=err.code, call=err.call
+        ) from None
     raw = str(access_token.expires_on)
     return TeamsUserToken(user.lower(), app.lower(), access_token.token, raw,
                           parse_expires_on(access_token.expires_on))  # fmt: skip
@@ -650,3 +727,84 @@ def check_token(client: Any, token: str, admin: Any = None) -> TokenCheck:
         scopes=tuple(report.get("scopes") or ()),
         expires_at=expires_at,
     )
+
+
+_ONLY_THIS_SESSION = (
+    "Azure has no API to list identities: only the ones this session made are known. "
+    "Keep your own list of the ids you create."
+)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _token_status(
+    client: Any,
+    issued: IssuedToken,
+    revoked_here: datetime | None,
+    revoked_at_service: datetime | None,
+    admin: Any,
+) -> str | None:
+    if issued.expires_at <= _now():
+        return "expired"
+    received = issued.received_at
+    if revoked_here is not None and received is not None and received <= revoked_here:
+        return "revoked"
+    if admin is None:
+        return None  # Azure: a revocation made elsewhere can't be seen
+    if revoked_at_service is None:
+        return "valid"
+    # Revoked at some point (maybe in a code cell): the service knows which side this token is on.
+    return check_token(client, issued.token, admin=admin).status
+
+
+def list_identities(client: Any, session: Any = None, admin: Any = None) -> IdentityListing:
+    """Every identity the service holds for this lab (the local service lists them, including
+    ones made in code cells); on Azure, only the ones `session` made.
+
+    `session` is a `forms.LabSession` (or any object with `identities`, and optionally
+    `latest_tokens` and `revocations`), or just a list of ids; it supplies each identity's latest
+    token so the listing can say whether that token is valid, revoked or expired.
+    """
+    known = list(getattr(session, "identities", session) or ())
+    tokens = dict(getattr(session, "latest_tokens", {}) or {})
+    revocations = dict(getattr(session, "revocations", {}) or {})
+    admin = admin if admin is not None else _admin_for(client)
+    if admin is None:
+        rows = [{"id": i} for i in known]
+        deleted = 0
+    else:
+        try:
+            listed = admin.identities()
+        except Exception as err:  # the admin client speaks HTTP too; same translation
+            raise describe_error(err, client) from None
+        rows = [r for r in listed if not r.get("deletedAt")]
+        deleted = len(listed) - len(rows)
+    entries = []
+    for row in rows:
+        identity_id = str(row["id"])
+        revoked_at = _parse_time(row.get("revokedAt"))
+        issued = tokens.get(identity_id)
+        status = None
+        if issued is not None:
+            status = _token_status(client, issued, revocations.get(identity_id), revoked_at, admin)
+        entries.append(
+            ListedIdentity(
+                identity_id,
+                in_session=identity_id in known,
+                created_at=_parse_time(row.get("createdAt")),
+                revoked_at=revoked_at,
+                latest_token=issued,
+                token_status=status,
+            )
+        )
+    if admin is None:
+        return IdentityListing(tuple(entries), complete=False, note=_ONLY_THIS_SESSION)
+    note = "The local service lists every identity it holds, including ones made in code cells."
+    return IdentityListing(tuple(entries), complete=True, note=note, deleted=deleted)

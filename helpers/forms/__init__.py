@@ -8,7 +8,7 @@ Results go into HTML widgets, not Output widgets, because Output capture needs a
 """
 
 from .bulk import BulkProvisioningForm, render_bulk
-from .console import ConnectionStatus, IdentityConsole, render_session
+from .console import ConnectionStatus, IdentityConsole, render_listing, render_session
 from .operations import (
     CreateIdentityAndTokenForm,
     CreateIdentityForm,
@@ -20,12 +20,15 @@ from .operations import (
 from .pickers import ExpiryPicker, IdentityPicker, ScopePicker
 from .render import (
     render_anatomy,
+    render_caution,
     render_check,
+    render_code,
     render_connection,
     render_error,
     render_identity,
     render_success,
     render_token,
+    sdk_call_text,
 )
 from .session import LabSession, shared_session
 from .teams import TeamsExchangeForm, render_teams_token
@@ -35,6 +38,7 @@ __all__ = [
     "IdentityPicker",
     "ScopePicker",
     "shared_session",
+    "render_listing",
     "render_session",
     "BulkProvisioningForm",
     "ConnectionStatus",
@@ -48,6 +52,8 @@ __all__ = [
     "RevokeTokensForm",
     "TeamsExchangeForm",
     "render_anatomy",
+    "render_caution",
+    "render_code",
     "render_bulk",
     "render_check",
     "render_connection",
@@ -56,4 +62,5 @@ __all__ = [
     "render_success",
     "render_teams_token",
     "render_token",
+    "sdk_call_text",
 ]

@@ -9,7 +9,14 @@ import ipywidgets as widgets
 
 from helpers import identity as lab
 
-from .render import render_busy, render_error, render_success, render_token
+from .render import (
+    render_busy,
+    render_code,
+    render_error,
+    render_style,
+    render_success,
+    render_token,
+)
 from .session import LabSession, shared_session
 
 
@@ -23,9 +30,31 @@ class _Form(widgets.VBox):
         self.admin = admin
         self.status = widgets.HTML()
         self.error = widgets.HTML()
+        # The SDK call the last action made (or sent, when it failed), as code to copy.
+        self.code = widgets.HTML()
         self.result = widgets.HTML()
         self.last_error = ""  # the plain text of the error line, for tests and logs
+        self.last_call: lab.SdkCall | None = None
         self.action_buttons: list[widgets.Button] = []
+        # Projector-sized text and ids that wrap (the style applies to this class only).
+        self.add_class("acs-lab-form")
+        self.style_sheet = widgets.HTML(render_style())
+
+    def _set_rows(self, *rows: widgets.Widget, after: tuple[widgets.Widget, ...] = ()) -> None:
+        """Lay the form out: its inputs, then status, error, the call as code and the result."""
+        self.children = [
+            self.style_sheet,
+            *rows,
+            self.status,
+            self.error,
+            self.code,
+            self.result,
+            *after,
+        ]
+
+    def _made(self, call: lab.SdkCall | None) -> None:
+        """Record the SDK call the current action made; `_run` shows it when the action ends."""
+        self.last_call = call
 
     def _button(self, description: str, icon: str, work: Callable[[], str]) -> widgets.Button:
         button = widgets.Button(description=description, icon=icon, button_style="primary")
@@ -43,6 +72,7 @@ class _Form(widgets.VBox):
 
     def _new_identity(self) -> str:
         identity = lab.create_identity(self.client)
+        self._made(identity.call)
         self.identity_picker.raw_id.value = ""  # the new identity, not a pasted one, is used
         self.session.remember_identity(identity)
         return f"Created a new identity: {identity.id}"
@@ -52,19 +82,29 @@ class _Form(widgets.VBox):
         self.error.value = ""
         self.last_error = ""
         self.result.value = ""
+        self.code.value = ""
+        self.last_call = None
         self.status.value = render_busy(f"{what}…")
         for button in self.action_buttons:
             button.disabled = True
         try:
             self.status.value = render_success(work())
+            self.code.value = render_code(self.last_call, note=self._call_note())
         except Exception as err:
             # describe_error gives LabErrors back unchanged and makes anything else one line.
-            self.last_error = str(lab.describe_error(err, self.client))
+            lab_error = lab.describe_error(err, self.client)
+            self.last_error = str(lab_error)
+            self.last_call = lab_error.call or self.last_call
             self.status.value = ""
             self.error.value = render_error(self.last_error)
+            self.code.value = render_code(self.last_call, failed=True)
         finally:
             for button in self.action_buttons:
                 button.disabled = False
+
+    def _call_note(self) -> str:
+        """A line under the code (the bulk form says the call was made once per attendee)."""
+        return ""
 
     def _check(self, issued: lab.IssuedToken | None) -> lab.TokenCheck | None:
         """Introspect a token if we can; a failed check must not spoil the operation."""

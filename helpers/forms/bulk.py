@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
 from helpers import identity as lab
+from helpers.connection import backend_of
 
 from .base import _Form
 from .pickers import _DESCRIPTION_STYLE, _WIDE, ExpiryPicker, ScopePicker
-from .render import _esc, render_error
+from .render import _esc, render_caution, render_error
 from .session import LabSession
 
 
@@ -32,14 +34,22 @@ def render_bulk(result: Any) -> str:
     return head + (f"<ul>{lines}{more}</ul>" if lines else "")
 
 
-_TOKENS_WARNING = (
+_TOKENS_CAUTION = (
     "The CSV will hold every attendee's token: anyone with the file can act as them until the "
     "tokens expire or you revoke them. Hand it out privately and delete it afterwards."
+)
+_LOCAL_TOKENS_NOTE = (
+    "These tokens come from the lab's local service: they work with this lab only. "
+    "Azure's Chat and Calling don't accept them; for those, connect to an Azure resource."
 )
 
 
 class BulkProvisioningForm(_Form):
-    """For trainers: provision identities + tokens for a room, export a CSV, revoke/delete all."""
+    """For trainers: provision identities + tokens for a room, export a CSV, revoke/delete all.
+
+    Everything provisioned in this form (over several Provision clicks) is one list with
+    stable attendee numbers: Export writes all of it, Revoke all and Delete all act on all of it.
+    """
 
     def __init__(
         self,
@@ -53,18 +63,26 @@ class BulkProvisioningForm(_Form):
         super().__init__(client, session, admin)
         self._bulk = bulk
         self.last_result: Any = None
+        self.provisioned: list[Any] = []  # every outcome so far, numbered 1, 2, 3, …
         self.identity_ids: list[str] = []  # provisioned and not deleted yet
+        self.exported: list[Path] = []  # files this form wrote, removed by Delete all
+        self._call_text = ""
         self.count = widgets.IntText(value=10, description="Attendees", style=_DESCRIPTION_STYLE)
+        self.names = widgets.Textarea(
+            description="Names",
+            placeholder="Optional: attendee names, one per line (line 1 is attendee 1)",
+            layout=widgets.Layout(width="95%", height="6em"),
+            style=_DESCRIPTION_STYLE,
+        )
         self.scopes = ScopePicker(ticked=("chat", "voip"))
         self.scope_boxes = self.scopes.boxes
         self.expiry = ExpiryPicker(hours=8)
-        self.hours, self.minutes = self.expiry.hours, self.expiry.minutes
+        self.minutes = self.expiry.minutes
         self.provision_button = self._button("Provision", "users", self._provision)
         self.progress = widgets.IntProgress(
             value=0, min=0, max=1, description="Progress", style=_DESCRIPTION_STYLE
         )
-        # In the trainer's home, not a shared temp folder another user could prepare.
-        default_path = csv_path or str(Path.home() / "acs-identity-lab-exports" / "attendees.csv")
+        default_path = csv_path or str(bulk.default_export_dir() / "attendees.csv")
         self.csv_path = widgets.Text(
             value=default_path, description="CSV file", layout=_WIDE, style=_DESCRIPTION_STYLE
         )
@@ -75,11 +93,30 @@ class BulkProvisioningForm(_Form):
         self.include_tokens.observe(self._on_include_tokens, names="value")
         self.export_button = self._button("Export CSV", "download", self._export)
         self.revoke_button = self._button("Revoke all", "ban", self._revoke_all)
-        self.delete_button = self._button("Delete all", "trash", self._delete_all)
-        self.delete_button.button_style = "danger"
+        # Delete all asks first (no call yet): it says what it will delete and remove.
+        self.delete_button = widgets.Button(
+            description="Delete all", icon="trash", button_style="danger"
+        )
+        self.delete_button.layout.width = "auto"
+        self.delete_button.on_click(lambda _b: self._ask_delete_all())
+        self.action_buttons.append(self.delete_button)
+        self.confirm_text = widgets.HTML()
+        self.confirm_button = self._button("Yes, delete all", "trash", self._delete_all)
+        self.confirm_button.button_style = "danger"
+        self.cancel_button = widgets.Button(
+            description="Cancel", layout=widgets.Layout(width="auto")
+        )
+        self.cancel_button.on_click(lambda _b: self._hide_confirmation())
+        self.confirmation = widgets.VBox(
+            [self.confirm_text, widgets.HBox([self.confirm_button, self.cancel_button])]
+        )
+        self.confirmation.layout.display = "none"
+        self.local_note = widgets.HTML(self._local_note())
         self.summary = self.result
-        self.children = [
+        self._set_rows(
+            self.local_note,
             self.count,
+            self.names,
             self.scopes,
             self.expiry,
             self.provision_button,
@@ -88,15 +125,27 @@ class BulkProvisioningForm(_Form):
             widgets.HBox([self.include_tokens, self.export_button]),
             self.tokens_warning,
             widgets.HBox([self.revoke_button, self.delete_button]),
-            self.status,
-            self.error,
-            self.result,
-        ]
+            self.confirmation,
+        )
+
+    def _local_note(self) -> str:
+        backend = backend_of(self.client)
+        if backend is not None and backend.kind == "azure":
+            return ""
+        return f"<div><i>{_esc(_LOCAL_TOKENS_NOTE)}</i></div>"
 
     def _on_include_tokens(self, _change: Any = None) -> None:
         self.tokens_warning.value = (
-            render_error(_TOKENS_WARNING) if self.include_tokens.value else ""
+            render_caution(_TOKENS_CAUTION) if self.include_tokens.value else ""
         )
+
+    def _run(self, what: str, work: Any) -> None:
+        super()._run(what, work)
+        if not self.last_error:
+            self.tokens_warning.value = ""  # the caution was read; the next success clears it
+
+    def _call_note(self) -> str:
+        return self._call_text
 
     def _on_progress(self, done: int, total: int, _outcome: Any) -> None:
         self.progress.max = max(total, 1)
@@ -106,22 +155,40 @@ class BulkProvisioningForm(_Form):
         self.progress.value = 0
         self.progress.max = max(total, 1)
 
+    def _made_per_attendee(self, result: Any) -> None:
+        call = result.call
+        self._made(call)
+        if call is not None:
+            first = next(o.attendee for o in result.outcomes if o.call is call)
+            self._call_text = (
+                f"The form makes this call once per attendee; shown: attendee {first}'s."
+            )
+
     def _provision(self) -> str:
+        self._hide_confirmation()
         count = self._bulk.validate_count(self.count.value)
         self._start_progress(count)
+        first = max((o.attendee for o in self.provisioned), default=0) + 1
         result = self._bulk.provision(
             self.client,
             count,
             self.scopes.selected,
             self.expiry.total_minutes,
             on_progress=self._on_progress,
+            first_attendee=first,
         )
+        self._made_per_attendee(result)
         self.last_result = result
+        self.provisioned = [*self.provisioned, *result.outcomes]
         self.identity_ids = [*self.identity_ids, *result.identity_ids]
-        for outcome in result.succeeded:
-            self.session.remember_token(outcome.token)
+        self.session.remember_tokens([o.token for o in result.succeeded])
         self.result.value = render_bulk(result)
-        return self._finish(result, f"Provisioned {len(result.succeeded)} of {count} attendees.")
+        last = result.outcomes[-1].attendee if result.outcomes else first
+        return self._finish(
+            result,
+            f"Provisioned {len(result.succeeded)} of {count} attendees "
+            f"(numbers {first} to {last}).",
+        )
 
     def _need_identities(self) -> None:
         if not self.identity_ids:
@@ -130,39 +197,93 @@ class BulkProvisioningForm(_Form):
             )
 
     def _export(self) -> str:
-        if self.last_result is None:
+        if not self.provisioned:
             raise lab.LabError("Nothing to export yet.", hint="Click Provision first.")
         path = Path(self.csv_path.value.strip() or "attendees.csv").expanduser()
+        everything = self._bulk.BulkResult("provision", tuple(self.provisioned))
+        names = self._bulk.parse_names(self.names.value)
         try:
-            rows = self._bulk.export_csv(self.last_result, path, self.include_tokens.value)
+            rows = self._bulk.export_csv(everything, path, self.include_tokens.value, names=names)
         except OSError as err:
             raise lab.LabError(
                 f"Couldn't write {path}: {err.strerror or err}.",
                 hint="Choose a folder you can write to.",
             ) from None
-        what = "with tokens" if self.include_tokens.value else "ids and expiry, no tokens"
-        return f"Wrote {rows} rows ({what}) to {path}."
+        if path not in self.exported:
+            self.exported.append(path)
+        spare = len(names) - len(self.provisioned)
+        if self.include_tokens.value:
+            message = f"Wrote {rows} rows (with tokens) to {path}."
+        else:
+            message = f"Wrote {rows} rows (ids and expiry, no tokens) to {path}."
+        if spare > 0:
+            message += f" {spare} names have no attendee yet: provision more to give them one."
+        return message
 
     def _revoke_all(self) -> str:
+        self._hide_confirmation()
         self._need_identities()
         self._start_progress(len(self.identity_ids))
         result = self._bulk.revoke_all(self.client, self.identity_ids, self._on_progress)
+        self._made_per_attendee(result)
+        # The console marks these tokens revoked (on Azure too, where it can't ask).
+        revoked_at = datetime.now(timezone.utc)
+        self.session.revocations = {
+            **self.session.revocations,
+            **{i: revoked_at for i in result.identity_ids},
+        }
         self.result.value = render_bulk(result)
         return self._finish(result, f"Revoked the tokens of {len(result.succeeded)} identities.")
 
+    def _files_to_remove(self) -> list[Path]:
+        return [p for p in self.exported if p.exists()]
+
+    def _ask_delete_all(self) -> None:
+        """Say what Delete all will delete and remove, and wait for the confirmation."""
+        self.status.value = self.error.value = self.code.value = ""
+        self.last_error = ""
+        if not self.identity_ids:
+            self.last_error = "Nothing provisioned yet in this form. Click Provision first."
+            self.error.value = render_error(self.last_error)
+            return
+        files = self._files_to_remove()
+        if files:
+            listed = ", ".join(str(p) for p in files)
+            text = (
+                f"Delete all {len(self.identity_ids)} identities provisioned here and remove "
+                f"the exported files {listed}? This can't be undone."
+            )
+        else:
+            text = (
+                f"Delete all {len(self.identity_ids)} identities provisioned here? "
+                "This can't be undone."
+            )
+        self.confirm_text.value = render_caution(text)
+        self.confirmation.layout.display = None
+
+    def _hide_confirmation(self) -> None:
+        self.confirmation.layout.display = "none"
+        self.confirm_text.value = ""
+
     def _delete_all(self) -> str:
+        self._hide_confirmation()
         self._need_identities()
         self._start_progress(len(self.identity_ids))
         result = self._bulk.delete_all(self.client, self.identity_ids, self._on_progress)
+        self._made_per_attendee(result)
         gone = set(result.identity_ids)
         self.identity_ids = [i for i in self.identity_ids if i not in gone]
-        for identity_id in gone:
-            self.session.forget_identity(identity_id)
-        self.result.value = render_bulk(result)
-        return self._finish(result, f"Deleted {len(result.succeeded)} identities.")
+        self.provisioned = [o for o in self.provisioned if o.identity_id not in gone]
+        self.session.forget_identities(sorted(gone))
+        removed = self._bulk.remove_export_files(self.exported)
+        self.exported = [p for p in self.exported if p not in removed.removed]
+        self.result.value = render_bulk(result) + f"<div>{_esc(removed.summary())}</div>"
+        return self._finish(
+            result, f"Deleted {len(result.succeeded)} identities. {removed.summary()}"
+        )
 
     def _finish(self, result: Any, message: str) -> str:
         """All failed: show it as the form's error line; some failed: the summary lists them."""
         if result.outcomes and not result.succeeded:
-            raise lab.LabError(f"Every attendee failed: {result.failed[0].error}")
+            raise lab.LabError(f"Every attendee failed: {result.failed[0].error}", call=result.call)
         return message

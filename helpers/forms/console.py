@@ -17,7 +17,7 @@ from .operations import (
     RefreshTokenForm,
     RevokeTokensForm,
 )
-from .render import _esc, _table, _when, render_connection
+from .render import _esc, _table, _when, render_connection, render_error, render_style
 from .session import LabSession, shared_session
 
 
@@ -42,16 +42,54 @@ class ConnectionStatus(widgets.VBox):
         )
 
 
-def render_session(session: LabSession) -> str:
-    """A short list of this session's identities and their latest tokens (masked)."""
-    if not session.identities:
-        return "<i>No identities yet in this session.</i>"
+_STATUS_COLOURS = {"valid": "#1b7f3b", "revoked": "#b00020", "expired": "#b00020"}
+
+
+def _token_cell(entry: lab.ListedIdentity) -> str:
+    issued = entry.latest_token
+    if issued is None:
+        return _esc("no token from this session")
+    status = entry.token_status
+    if status in ("revoked", "expired"):
+        colour = _STATUS_COLOURS[status]
+        return f"{_esc(issued.masked)} — <b style='color:{colour}'>{_esc(status)}</b>"
+    token, when = _esc(issued.masked), _esc(_when(issued.expires_at))
+    if status == "valid":
+        return f"{token} — valid, expires {when}"
+    return f"{token} — expires {when}"  # on Azure: no claim that it still works
+
+
+def render_listing(listing: lab.IdentityListing) -> str:
+    """Every identity that exists now (all of them on the local service), each with the
+    session's latest token for it: valid, revoked or expired."""
+    note = f"<div><i>{_esc(listing.note)}</i></div>"
+    if not listing.identities:
+        return "<i>No identities exist yet.</i>" + note
     rows = []
-    for identity_id in session.identities:
-        issued = session.latest_token(identity_id)
-        token = f"{issued.masked}, expires {_when(issued.expires_at)}" if issued else "no token"
-        rows.append((f"{len(rows) + 1}", f"<code>{_esc(identity_id)}</code> — {_esc(token)}"))
-    return _table(rows)
+    for entry in listing.identities:
+        identity = f"<code>{_esc(entry.id)}</code>"
+        if not entry.in_session:
+            identity = f"{identity} (not made in this session)"
+        cell = f"{identity}<br>{_token_cell(entry)}"
+        rows.append((f"{len(rows) + 1}", cell))
+    deleted = (
+        f"<div>{_esc(f'{listing.deleted} deleted identities are not listed.')}</div>"
+        if listing.deleted
+        else ""
+    )
+    return _table(rows) + deleted + note
+
+
+def render_session(session: LabSession) -> str:
+    """A short list of this session's identities and their latest tokens (masked), without
+    asking the service; `render_listing` is the console's full view."""
+    entries = tuple(
+        lab.ListedIdentity(i, in_session=True, latest_token=session.latest_token(i))
+        for i in session.identities
+    )
+    if not entries:
+        return "<i>No identities yet in this session.</i>"
+    return render_listing(lab.IdentityListing(entries, complete=False, note=""))
 
 
 class IdentityConsole(widgets.VBox):
@@ -88,17 +126,36 @@ class IdentityConsole(widgets.VBox):
                 "Delete identity",
             ],
         )
-        self.summary = widgets.HTML(render_session(self.session))
-        self.session.observe(self._update_summary, names=["identities", "latest_tokens"])
+        self.admin = admin
+        self.add_class("acs-lab-form")
+        self.summary = widgets.HTML()
+        self.listing: lab.IdentityListing | None = None
+        self.refresh_list_button = widgets.Button(
+            description="Refresh list", icon="refresh", layout=widgets.Layout(width="auto")
+        )
+        self.refresh_list_button.tooltip = "List again (identities made in code cells too)"
+        self.refresh_list_button.on_click(self._update_summary)
+        self.session.observe(
+            self._update_summary, names=["identities", "latest_tokens", "revocations"]
+        )
+        self._update_summary()
         self.children = [
+            widgets.HTML(render_style()),
             self.connection,
             self.tabs,
-            widgets.HTML("<b>This session</b>"),
+            widgets.HBox([widgets.HTML("<b>Identities</b>"), self.refresh_list_button]),
             self.summary,
         ]
 
     def _update_summary(self, _change: Any = None) -> None:
-        self.summary.value = render_session(self.session)
+        """List what exists now; a failed listing is one line, never an exception."""
+        try:
+            self.listing = lab.list_identities(self.client, self.session, admin=self.admin)
+        except Exception as err:
+            self.listing = None
+            self.summary.value = render_error(str(lab.describe_error(err, self.client)))
+            return
+        self.summary.value = render_listing(self.listing)
 
 
 # --------------------------------------------------------------------------- bulk provisioning

@@ -18,10 +18,11 @@ class CreateIdentityForm(_Form):
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__(client, session, admin)
         self.create_button = self._button("Create identity", "user-plus", self._create)
-        self.children = [self.create_button, self.status, self.error, self.result]
+        self._set_rows(self.create_button)
 
     def _create(self) -> str:
         identity = lab.create_identity(self.client)
+        self._made(identity.call)
         self.session.remember_identity(identity)
         self.result.value = render_identity(identity, "It has no token yet: issue one next.")
         return "Created a new identity."
@@ -39,19 +40,15 @@ class IssueTokenForm(_ShowsToken):
         self.scopes = ScopePicker()
         self.scope_boxes = self.scopes.boxes
         self.expiry = ExpiryPicker()
-        self.hours, self.minutes = self.expiry.hours, self.expiry.minutes
+        self.minutes = self.expiry.minutes
         self.issue_button = self._button(self.button_text, "key", self._issue)
-        self.children = [
+        self._set_rows(
             self.identity_picker,
             self.scopes,
             self.expiry,
             self.issue_button,
-            self.status,
-            self.error,
-            self.result,
-            self.reveal_button,
-            self.token_text,
-        ]
+            after=(self.reveal_button, self.token_text),
+        )
 
     def _issue(self) -> str:
         issued = lab.issue_token(
@@ -60,6 +57,7 @@ class IssueTokenForm(_ShowsToken):
             self.scopes.selected,
             self.expiry.total_minutes,
         )
+        self._made(issued.call)
         self.session.remember_token(issued)
         self._show_token(issued)
         return (
@@ -90,6 +88,7 @@ class RefreshTokenForm(IssueTokenForm):
         issued = lab.refresh_token(
             self.client, identity_id, self.scopes.selected, self.expiry.total_minutes
         )
+        self._made(issued.call)
         self.session.remember_token(issued)
         note = ""
         if previous is not None:
@@ -108,23 +107,20 @@ class CreateIdentityAndTokenForm(_ShowsToken):
         self.scopes = ScopePicker()
         self.scope_boxes = self.scopes.boxes
         self.expiry = ExpiryPicker()
-        self.hours, self.minutes = self.expiry.hours, self.expiry.minutes
+        self.minutes = self.expiry.minutes
         self.create_button = self._button("Create identity and token", "user-plus", self._create)
-        self.children = [
+        self._set_rows(
             self.scopes,
             self.expiry,
             self.create_button,
-            self.status,
-            self.error,
-            self.result,
-            self.reveal_button,
-            self.token_text,
-        ]
+            after=(self.reveal_button, self.token_text),
+        )
 
     def _create(self) -> str:
         identity, issued = lab.create_identity_and_token(
             self.client, self.scopes.selected, self.expiry.total_minutes
         )
+        self._made(issued.call)
         self.session.remember_token(issued)
         self._show_token(issued)
         return f"Created an identity and a token for {', '.join(issued.scopes)} in one request."
@@ -137,19 +133,15 @@ class RevokeTokensForm(_Form):
         super().__init__(client, session, admin)
         self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
         self.revoke_button = self._button("Revoke tokens", "ban", self._revoke)
-        self.children = [
-            self.identity_picker,
-            self.revoke_button,
-            self.status,
-            self.error,
-            self.result,
-        ]
+        self._set_rows(self.identity_picker, self.revoke_button)
 
     def _revoke(self) -> str:
         identity_id = self.identity_picker.selected_id
         latest = self.session.latest_token(identity_id.strip())
         before = self._check(latest)
         revoked = lab.revoke_tokens(self.client, identity_id)
+        self._made(revoked.call)
+        self.session.remember_revocation(revoked)
         lines = render_identity(lab.Identity(revoked.identity_id))
         if latest is not None:
             label = f"Latest token {latest.masked}"
@@ -172,17 +164,12 @@ class DeleteIdentityForm(_Form):
         self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
         self.delete_button = self._button("Delete identity", "trash", self._delete)
         self.delete_button.button_style = "danger"
-        self.children = [
-            self.identity_picker,
-            self.delete_button,
-            self.status,
-            self.error,
-            self.result,
-        ]
+        self._set_rows(self.identity_picker, self.delete_button)
 
     def _delete(self) -> str:
         identity_id = self.identity_picker.selected_id
         deleted = lab.delete_identity(self.client, identity_id)
+        self._made(deleted.call)
         latest = self.session.latest_token(deleted.identity_id)
         self.session.forget_identity(deleted.identity_id)
         self.identity_picker.raw_id.value = ""

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 from helpers import identity as lab
 from helpers.tokens import SCOPE_MEANINGS
 
-from .render import _esc, render_error
+from .render import _esc
 from .session import LabSession
 
 _WIDE = widgets.Layout(width="95%")
@@ -42,9 +42,20 @@ class IdentityPicker(widgets.VBox):
             self.dropdown.layout = widgets.Layout(flex="1 1 0%", min_width="0", width="auto")
             new_button.layout.flex = "0 0 auto"
             top = widgets.HBox([self.dropdown, new_button], layout=widgets.Layout(width="95%"))
-        super().__init__([top, self.raw_id])
+        # A dropdown cuts a long id; this line shows the chosen one whole (it wraps).
+        self.selected_line = widgets.HTML()
+        super().__init__([top, self.raw_id, self.selected_line])
         self._show(self.session.identities, newest=None)
         session.observe(self._on_identities, names="identities")
+        self.dropdown.observe(self._show_selected, names="value")
+        self.raw_id.observe(self._show_selected, names="value")
+        self._show_selected()
+
+    def _show_selected(self, _change: Any = None) -> None:
+        chosen = self.selected_id
+        self.selected_line.value = (
+            f"<div>Selected: <code>{_esc(chosen)}</code></div>" if chosen else ""
+        )
 
     @property
     def selected_id(self) -> str:
@@ -98,33 +109,44 @@ class ScopePicker(widgets.HBox):
 
 
 class ExpiryPicker(widgets.VBox):
-    """Hours (1–24) plus minutes (0–59); the summary says the total and whether it's allowed."""
+    """Token lifetime in minutes: any whole number, plus a few presets.
+
+    Nothing is clamped or refused here: the service checks the range (60 to 1440 minutes) and
+    its own error is what the learner sees, as their code would get it. The summary only says
+    the total and, neutrally, the range the service accepts.
+    """
+
+    PRESETS = ((60, "1 hour"), (90, "90 min"), (480, "8 hours"), (1440, "24 hours"))
 
     def __init__(self, hours: int = 24, minutes: int = 0):
-        self.hours = widgets.IntSlider(
-            value=hours, min=1, max=24, description="Hours", style=_DESCRIPTION_STYLE
+        self.minutes = widgets.IntText(
+            value=hours * 60 + minutes,
+            description="Minutes",
+            style=_DESCRIPTION_STYLE,
+            layout=widgets.Layout(width="260px"),
         )
-        self.minutes = widgets.IntSlider(
-            value=minutes, min=0, max=59, step=1, description="Minutes", style=_DESCRIPTION_STYLE
-        )
+        self.minutes.tooltip = "Token lifetime in minutes"
+        self.preset_buttons = []
+        for value, label in self.PRESETS:
+            button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
+            button.tooltip = f"{value} minutes"
+            button.on_click(lambda _b, v=value: setattr(self.minutes, "value", v))
+            self.preset_buttons.append(button)
         self.summary = widgets.HTML()
-        super().__init__([self.hours, self.minutes, self.summary])
-        for slider in (self.hours, self.minutes):
-            slider.observe(self._update, names="value")
+        super().__init__([widgets.HBox([self.minutes, *self.preset_buttons]), self.summary])
+        self.minutes.observe(self._update, names="value")
         self._update()
 
     @property
     def total_minutes(self) -> int:
-        return self.hours.value * 60 + self.minutes.value
+        return self.minutes.value
 
     def _update(self, _change: Any = None) -> None:
         total = self.total_minutes
-        if lab.MIN_MINUTES <= total <= lab.MAX_MINUTES:
-            self.summary.value = _esc(f"Token lifetime: {total} minutes.")
-        else:
-            self.summary.value = render_error(
-                f"{total} minutes is too long: the maximum is {lab.MAX_MINUTES} (24 hours)."
-            )
+        self.summary.value = _esc(
+            f"Token lifetime: {total} minutes. "
+            f"The service accepts {lab.MIN_MINUTES} to {lab.MAX_MINUTES} minutes (1 to 24 hours)."
+        )
 
 
 # --------------------------------------------------------------------------- forms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from helpers import identity as lab
@@ -35,6 +35,12 @@ def render_error(message: str) -> str:
 def render_success(message: str) -> str:
     """One green line: '✓ what happened'."""
     return f'<span style="color:#1b7f3b">✓ {_esc(message)}</span>'
+
+
+def render_caution(message: str) -> str:
+    """One amber line: something to be careful about. Not an error, so not the error's ⚠."""
+    line = " ".join(str(message).split())
+    return f'<span style="color:#8a5300"><b>Caution:</b> {_esc(line)}</span>'
 
 
 def render_busy(message: str) -> str:
@@ -116,6 +122,111 @@ def render_connection(kind: str | None, endpoint: str | None, auth: str | None) 
         secret = " (key hidden)" if auth == "access key" else ""
         rows.append(("Signed in with", _esc(auth + secret)))
     return _table(rows)
+
+
+# --------------------------------------------------------------------------- the SDK call as code
+
+
+def _python(value: Any) -> str:
+    """Python source for one argument, using the names the notebooks' code cells import."""
+    raw_id = getattr(value, "raw_id", None)
+    if raw_id is not None:  # CommunicationUserIdentifier
+        return f"CommunicationUserIdentifier({_python(str(raw_id))})"
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        if seconds % 60 == 0:
+            return f"timedelta(minutes={int(seconds // 60)})"
+        return f"timedelta(seconds={seconds!r})"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_python(v) for v in value) + "]"
+    if isinstance(value, str):
+        text = str(getattr(value, "value", value))  # a scope enum member -> its plain text
+        plain = text.isprintable() and '"' not in text and "\\" not in text
+        return f'"{text}"' if plain else repr(text)
+    return repr(value)
+
+
+def sdk_call_text(call: lab.SdkCall) -> str:
+    """The call as one line of Python, e.g.
+    `client.get_token(CommunicationUserIdentifier("8:acs:…"), ["chat"], token_expires_in=…)`.
+
+    `client` is the `CommunicationIdentityClient` of the notebooks' code cells.
+    """
+    names = dict(call.shown_as)
+    parts = [names.get(i) or _python(a) for i, a in enumerate(call.args)]
+    parts += [f"{name}={_python(value)}" for name, value in call.kwargs]
+    return f"client.{call.method}({', '.join(parts)})"
+
+
+def render_code(call: lab.SdkCall | None, failed: bool = False, note: str = "") -> str:
+    """The SDK call a form made, as a selectable code block ready to paste into a code cell."""
+    if call is None:
+        return ""
+    if failed:
+        title = "The SDK call that failed (the line above says why):"
+    else:
+        title = "The SDK call this made (copy it into a code cell):"
+    extra = f"<div>{_esc(note)}</div>" if note else ""
+    return (
+        f'<div class="acs-lab-code"><div>{_esc(title)}</div>'
+        f"<pre>{_esc(sdk_call_text(call))}</pre>{extra}</div>"
+    )
+
+
+# Larger text for a projector, and ids that wrap instead of being cut. Scoped to the forms'
+# own class, so the rest of the notebook keeps its look.
+FORM_CSS = """
+.acs-lab-form {
+  --jp-widgets-font-size: 15px;
+  --jp-widgets-inline-height: 34px;
+  --jp-widgets-inline-label-width: 130px;
+  font-size: 15px;
+}
+.acs-lab-form code, .acs-lab-form pre {
+  font-family: var(--jp-code-font-family, monospace);
+  font-size: 14px;
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+}
+.acs-lab-form .acs-lab-code pre {
+  user-select: all;
+  background: var(--jp-layout-color2, #f4f4f4);
+  border: 1px solid var(--jp-border-color2, #ddd);
+  padding: 6px 8px;
+  margin: 4px 0;
+  line-height: 1.4;
+}
+.acs-lab-form .widget-html-content, .acs-lab-form .jupyter-widget-html-content {
+  white-space: normal;
+  overflow: visible;
+  font-size: 15px;
+  line-height: 1.45;
+}
+.acs-lab-form .widget-label, .acs-lab-form .jupyter-widget-label {
+  overflow: visible;
+  text-overflow: clip;
+}
+.acs-lab-form select, .acs-lab-form input, .acs-lab-form textarea {
+  font-size: 15px;
+}
+/* Tab titles whole: the tabs keep their text's width and wrap onto a second row if needed. */
+.acs-lab-form .lm-TabBar, .acs-lab-form .p-TabBar {
+  height: auto !important;
+  min-height: var(--jp-widgets-horizontal-tab-height, 24px);
+}
+.acs-lab-form .lm-TabBar-content, .acs-lab-form .p-TabBar-content {
+  flex-wrap: wrap;
+}
+.acs-lab-form .lm-TabBar-tab, .acs-lab-form .p-TabBar-tab {
+  flex: 0 0 auto !important;
+  max-width: none !important;
+  min-width: max-content;
+}
+"""
+
+
+def render_style() -> str:
+    return f"<style>{FORM_CSS}</style>"
 
 
 # --------------------------------------------------------------------------- session model

@@ -15,6 +15,8 @@ class LabSession(HasTraits):
 
     identities = List()
     latest_tokens = Dict()
+    # identity id -> when this session revoked its tokens (so the console can mark them revoked)
+    revocations = Dict()
 
     def remember_identity(self, identity: lab.Identity | str) -> None:
         identity_id = str(identity)
@@ -25,12 +27,26 @@ class LabSession(HasTraits):
         self.remember_identity(issued.identity_id)
         self.latest_tokens = {**self.latest_tokens, issued.identity_id: issued}
 
+    def remember_tokens(self, issued: list[lab.IssuedToken]) -> None:
+        """Remember many tokens at once: one change for the observers, not one per token."""
+        new_ids = [t.identity_id for t in issued if t.identity_id not in self.identities]
+        self.latest_tokens = {**self.latest_tokens, **{t.identity_id: t for t in issued}}
+        if new_ids:
+            self.identities = [*self.identities, *dict.fromkeys(new_ids)]
+
+    def remember_revocation(self, revoked: lab.Revoked) -> None:
+        self.revocations = {**self.revocations, revoked.identity_id: revoked.at}
+
     def latest_token(self, identity_id: str) -> lab.IssuedToken | None:
         return self.latest_tokens.get(identity_id)
 
     def forget_identity(self, identity_id: str) -> None:
         """Drop a deleted identity from the pickers (its last token stays for checking)."""
         self.identities = [i for i in self.identities if i != identity_id]
+
+    def forget_identities(self, identity_ids: list[str]) -> None:
+        gone = set(identity_ids)
+        self.identities = [i for i in self.identities if i not in gone]
 
 
 _shared_session: LabSession | None = None

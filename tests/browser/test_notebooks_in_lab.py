@@ -48,7 +48,7 @@ EXPECTED_OUTPUT = {
     ],
     "07-delete-an-identity": ["Deleted the identity with ID: 8:acs:", "Old token: identityDeleted"],
     "08-run-the-code": ["Access Tokens Quickstart", "Created an identity with ID: 8:acs:"],
-    "09-clean-up-resources": ["Identities not deleted now: 0", "identities left"],
+    "09-clean-up-resources": ["Identities left: 0", "identities left"],
     "10-teams-users": [
         "Signed in: Alex Wilber",
         "scp    Teams.ManageCalls Teams.ManageChats",
@@ -318,12 +318,16 @@ def bulk_provisioning(page, new_identity, tmp_path) -> None:
     text_box("Attendees").fill("3")
     text_box("Attendees").press("Enter")
     click(page, "Provision")
-    expect_success(page, "Provisioned 3 of 3 attendees.")
+    expect_success(page, "Provisioned 3 of 3 attendees (numbers 1 to 3).")
     expect(visible_html(page).filter(has_text="3 provisioned ok, 0 failed")).to_be_visible()
+    # The call the loop made once per attendee, as code to copy.
+    expect(page.locator(".acs-lab-code:visible pre")).to_contain_text(
+        'client.create_user_and_token(["chat", "voip"], token_expires_in=timedelta(minutes=480))'
+    )
     page.get_by_role("checkbox", name="include tokens", exact=True).check()
-    expect(visible_html(page).filter(has_text="⚠ The CSV will hold")).to_be_visible()
+    expect(visible_html(page).filter(has_text="Caution: The CSV will hold")).to_be_visible()
     page.get_by_role("checkbox", name="include tokens", exact=True).uncheck()
-    expect(visible_html(page).filter(has_text="⚠ The CSV will hold")).to_have_count(0)
+    expect(visible_html(page).filter(has_text="Caution: The CSV will hold")).to_have_count(0)
     csv_path = tmp_path / "room.csv"
     text_box("CSV file").fill(str(csv_path))
     text_box("CSV file").press("Enter")
@@ -334,7 +338,13 @@ def bulk_provisioning(page, new_identity, tmp_path) -> None:
     click(page, "Revoke all")
     expect(visible_html(page).filter(has_text="3 revoked ok, 0 failed")).to_be_visible()
     click(page, "Delete all")
+    # It says first what it will delete and which file it will remove, then waits.
+    expect(visible_html(page).filter(has_text=str(csv_path))).to_be_visible()
+    assert csv_path.exists()
+    click(page, "Yes, delete all")
     expect(visible_html(page).filter(has_text="3 deleted ok, 0 failed")).to_be_visible()
+    expect_success(page, "Deleted 3 identities. Removed 1 exported file(s)")
+    assert not csv_path.exists()
 
 
 def teams_exchange(page, new_identity, tmp_path) -> None:

@@ -5,12 +5,16 @@ from datetime import datetime, timedelta, timezone
 from helpers import identity as lab
 from helpers.forms import (
     render_anatomy,
+    render_caution,
     render_check,
+    render_code,
     render_connection,
     render_error,
+    render_listing,
     render_success,
     render_token,
 )
+from helpers.forms.render import FORM_CSS
 from tests.unit.test_tokens import acs_claims, make_jwt
 
 NOW = datetime(2023, 4, 21, 9, 0, tzinfo=timezone.utc)
@@ -77,3 +81,39 @@ def test_connection_view_names_the_backend_and_says_the_key_is_hidden():
 def test_expired_token_says_so():
     shown = render_token(issued_token(), now=NOW + timedelta(days=2))
     assert "expired" in shown
+
+
+def test_a_caution_is_not_an_error_line():
+    line = render_caution("Hand it <out> privately.")
+    assert "⚠" not in line and "#b00020" not in line
+    assert "Caution:" in line and "&lt;out&gt;" in line
+
+
+def test_the_code_block_is_escaped_and_says_whether_the_call_failed():
+    call = lab.SdkCall("get_token", ('<b>"x"</b>',))
+    shown = render_code(call)
+    assert "<b>" not in shown.split("</div>", 1)[1] and "copy it into a code cell" in shown
+    assert "failed" in render_code(call, failed=True)
+    assert render_code(None) == ""
+
+
+def test_the_projector_css_wraps_ids_and_never_cuts_them():
+    assert "overflow-wrap: anywhere" in FORM_CSS and "text-overflow: clip" in FORM_CSS
+    assert "ellipsis" not in FORM_CSS
+    assert "--jp-widgets-font-size: 15px" in FORM_CSS  # larger than the 13px default
+
+
+def listed(status, token=None):
+    return lab.ListedIdentity("8:acs:x_y", in_session=True, latest_token=token, token_status=status)
+
+
+def test_the_listing_marks_revoked_and_expired_tokens_and_never_calls_them_valid():
+    token = issued_token()
+    for status in ("revoked", "expired"):
+        shown = render_listing(lab.IdentityListing((listed(status, token),), True, "note"))
+        assert f">{status}<" in shown and "expires" not in shown and "valid" not in shown
+    shown = render_listing(lab.IdentityListing((listed("valid", token),), True, "note"))
+    assert "valid, expires" in shown
+    # On Azure (no status known) it says when the token expires, without claiming it is valid.
+    shown = render_listing(lab.IdentityListing((listed(None, token),), False, "only this session"))
+    assert "expires" in shown and "valid" not in shown and "only this session" in shown

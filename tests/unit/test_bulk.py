@@ -56,8 +56,17 @@ def test_count_accepts_whole_numbers_written_as_text():
 def test_bad_scopes_or_expiry_fail_once_with_the_service_layer_message():
     with pytest.raises(lab.LabError, match="No scope chosen"):
         bulk.provision(object(), 5, [], 60)
-    with pytest.raises(lab.LabError, match="outside the allowed range"):
-        bulk.provision(object(), 5, ["chat"], 30)
+    with pytest.raises(lab.LabError, match="not a whole number of minutes"):
+        bulk.provision(object(), 5, ["chat"], "soon")
+
+
+def test_a_lifetime_the_service_refuses_stops_after_the_first_attendee(client, admin):
+    before = len(admin.identities())
+    result = bulk.provision(client, 5, ["chat"], 30)
+    assert len(result.outcomes) == 1 and not result.succeeded
+    assert "ExpiresInMinutes value 30 is invalid" in result.failed[0].error
+    assert result.call.method == "create_user_and_token"
+    assert len(admin.identities()) == before  # nothing was created
 
 
 def test_export_leaves_tokens_out_unless_asked(client, tmp_path):
@@ -85,7 +94,77 @@ def test_export_to_a_buffer(client):
     result = bulk.provision(client, 1, ["voip"], 60)
     buffer = io.StringIO()
     bulk.export_csv(result, buffer)
-    assert buffer.getvalue().startswith("attendee,identity_id,scopes,expires_at_utc,status,error\n")
+    assert buffer.getvalue().startswith(
+        "attendee,name,identity_id,scopes,expires_at_utc,status,error\n"
+    )
+
+
+def test_a_second_batch_continues_the_numbering_and_combines_with_the_first(client):
+    first = bulk.provision(client, 2, ["voip"], 60)
+    second = bulk.provision(client, 2, ["voip"], 60, first_attendee=3)
+    assert [o.attendee for o in second.outcomes] == [3, 4]
+    both = bulk.combine([first, second])
+    rows = bulk.csv_rows(both)
+    assert [r["attendee"] for r in rows] == ["1", "2", "3", "4"]
+    assert [r["identity_id"] for r in rows] == first.identity_ids + second.identity_ids
+
+
+def test_names_pasted_one_per_line_become_the_name_column(client):
+    result = bulk.provision(client, 3, ["voip"], 60)
+    buffer = io.StringIO()
+    bulk.export_csv(result, buffer, names="Ada Lovelace\n\n  Grace   Hopper \n")
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert [r["name"] for r in rows] == ["Ada Lovelace", "Grace Hopper", ""]
+
+
+def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_defused():
+    result = bulk.BulkResult("provision", (bulk.Outcome(1, error="x"), bulk.Outcome(2, error="y")))
+    rows = bulk.csv_rows(result, names=['=HYPERLINK("http://x")', "-Bob"])
+    assert [r["name"] for r in rows] == ['\'=HYPERLINK("http://x")', "'-Bob"]
+
+
+def test_remove_exports_removes_only_the_labs_csv_files(client, tmp_path):
+    result = bulk.provision(client, 1, ["voip"], 60)
+    ours = [tmp_path / "room.csv", tmp_path / "room-with-tokens.csv"]
+    bulk.export_csv(result, ours[0])
+    bulk.export_csv(result, ours[1], include_tokens=True)
+    theirs = tmp_path / "my-own.csv"
+    theirs.write_text("name,email\nAda,ada@example.org\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("attendee,identity_id,status\n")  # not a .csv: not looked at
+    removed = bulk.remove_exports(tmp_path)
+    assert sorted(removed.removed) == sorted(ours)
+    assert not any(p.exists() for p in ours) and theirs.exists() and notes.exists()
+    assert removed.summary().startswith("Removed 2 exported file(s): ")
+    assert bulk.remove_exports(tmp_path).summary() == "No exported files to remove."
+    assert bulk.remove_exports(tmp_path / "missing").removed == ()
+
+
+def test_remove_export_files_leaves_a_replaced_file_alone_and_says_why(client, tmp_path):
+    result = bulk.provision(client, 1, ["voip"], 60)
+    path = tmp_path / "room.csv"
+    bulk.export_csv(result, path)
+    path.write_text("something else now\n")
+    removed = bulk.remove_export_files([path, tmp_path / "never-written.csv"])
+    assert removed.removed == () and path.exists()
+    assert removed.kept == ((path, "not a file this lab exported"),)
+    assert "Left alone" in removed.summary()
+
+
+def test_remove_exports_never_follows_a_link(client, tmp_path):
+    result = bulk.provision(client, 1, ["voip"], 60)
+    target = tmp_path / "elsewhere" / "room.csv"
+    bulk.export_csv(result, target)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "link.csv").symlink_to(target)
+    assert bulk.remove_exports(folder).removed == ()
+    assert target.exists()
+
+
+def test_the_default_export_folder_is_in_the_users_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert bulk.default_export_dir() == tmp_path / "acs-identity-lab-exports"
 
 
 def test_revoke_all_revokes_every_token_and_reports_a_bad_id_without_stopping(client, admin):

@@ -22,18 +22,9 @@ TRANSLATED = i18n.available_languages()[1:]
 WIDGET_TEXT_KEYWORDS = {"description", "placeholder", "tooltip", "button_style_label"}
 
 
-# Learner-facing modules whose strings are not wrapped in _() yet (being changed on other
-# branches). Every module leaving this list is checked below; the aim is an empty list.
-NOT_YET_TRANSLATED = {"forms", "identity.py", "bulk.py", "tokens.py"}
-
-
 def helper_modules() -> list[Path]:
     """The learner-facing modules: everything but the local service (it speaks Azure's English)."""
-    return [
-        p
-        for p in sorted(HELPERS.rglob("*.py"))
-        if "emulator" not in p.parts and not NOT_YET_TRANSLATED & set(p.relative_to(HELPERS).parts)
-    ]
+    return [p for p in sorted(HELPERS.rglob("*.py")) if "emulator" not in p.parts]
 
 
 @pytest.fixture
@@ -99,23 +90,53 @@ def test_translation_calls_have_a_literal_english_string(path):
                 assert literal, f"line {node.lineno}: {ast.unparse(node)}"
 
 
+def _bare_english(node: ast.AST) -> str | None:
+    """The text of a plain string literal that has letters in it (None for anything else)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value if any(ch.isalpha() for ch in node.value) else None
+    return None
+
+
 @pytest.mark.parametrize("path", helper_modules(), ids=lambda p: str(p.relative_to(HELPERS)))
 def test_widget_labels_are_never_bare_english(path):
-    """A widget's description/placeholder/tooltip given as a plain string literal would stay
-    English in the German notebooks: it must go through `_()`."""
+    """A widget's description/placeholder/tooltip, a form button's label, a Label's text or a
+    tab title given as a plain string literal would stay English in the German notebooks."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
+        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        if getattr(target, "attr", None) == "tooltip" and _bare_english(node.value):
+            pytest.fail(f"{path.name} line {node.lineno}: tooltip = {node.value.value!r}")
         if not isinstance(node, ast.Call):
             continue
+        name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+        if name in ("_button", "Label") and node.args and _bare_english(node.args[0]):
+            pytest.fail(f"{path.name} line {node.lineno}: {name}({node.args[0].value!r})")
         for keyword in node.keywords:
-            value = keyword.value
-            if (
-                keyword.arg in WIDGET_TEXT_KEYWORDS
-                and isinstance(value, ast.Constant)
-                and isinstance(value.value, str)
-                and any(ch.isalpha() for ch in value.value)
-            ):
-                pytest.fail(f"{path.name} line {node.lineno}: {keyword.arg}={value.value!r}")
+            if keyword.arg in WIDGET_TEXT_KEYWORDS and _bare_english(keyword.value):
+                pytest.fail(
+                    f"{path.name} line {node.lineno}: {keyword.arg}={keyword.value.value!r}"
+                )
+            if keyword.arg == "titles" and isinstance(keyword.value, (ast.List, ast.Tuple)):
+                for title in keyword.value.elts:
+                    if _bare_english(title):
+                        pytest.fail(f"{path.name} line {node.lineno}: tab title {title.value!r}")
+
+
+@pytest.mark.parametrize("path", helper_modules(), ids=lambda p: str(p.relative_to(HELPERS)))
+def test_no_translatable_literal_hides_inside_an_f_string(path):
+    """Babel's extractor does not look inside f-strings: `f"{_('Caution')}"` would never reach
+    the catalog, so the German notebooks would show it in English."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and getattr(inner.func, "id", None) in ("_", "N_")
+                    and inner.args
+                    and isinstance(inner.args[0], ast.Constant)
+                ):
+                    pytest.fail(f"{path.name} line {inner.lineno}: {ast.unparse(inner)}")
 
 
 # ------------------------------------------------------------------- which language is spoken

@@ -77,7 +77,8 @@ def test_only_widget_cells_skip_output_comparison(path):
         tags = cell.get("metadata", {}).get("tags", [])
         text = source(cell)
         if "nbval-ignore-output" in tags or "NBVAL_IGNORE_OUTPUT" in text:
-            assert re.fullmatch(r"forms\.\w+\(.*\)", text.strip()), text
+            widget = r"forms\.\w+\(.*\)|quiz\.show\(\"\d\d\"\)"
+            assert re.fullmatch(widget, text.strip()), text
         assert "NBVAL_SKIP" not in text and "nbval-skip" not in tags
 
 
@@ -129,3 +130,55 @@ def test_nbval_fails_when_a_stored_output_is_wrong(tmp_path):
     )
     assert result.returncode == 1, result.stdout[-2000:]
     assert "1 failed" in result.stdout
+
+
+# --------------------------------------------------------------------------- exercises and quizzes
+
+LESSONS_WITH_PRACTICE = [p for p in TUTORIAL if p.name[:2] in {"02", "03", "04", "05", "06", "07"}]
+SOLUTION_MARKER = "# ✓\n"
+CHECK_CALL = re.compile(r'^exercises\.check\("(?P<id>[\w-]+)", lab_client(, \w+=\w+)*\)$', re.M)
+
+
+def tags_of(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("path", LESSONS_WITH_PRACTICE, ids=lambda p: p.stem)
+def test_every_exercise_is_followed_by_its_check_and_a_collapsed_solution(path):
+    cells = load(path)["cells"]
+    exercise_at = [i for i, c in enumerate(cells) if "exercise" in tags_of(c)]
+    assert exercise_at, "no cell tagged exercise"
+    for i in exercise_at:
+        checker, solution = cells[i + 1], cells[i + 3]
+        check = CHECK_CALL.fullmatch(source(checker).strip())
+        assert check, f"no exercises.check(...) right after the exercise cell: {source(checker)}"
+        assert check["id"].startswith(path.name[:2]), check["id"]
+        assert cells[i + 2]["cell_type"] == "markdown"
+        assert "solution" in tags_of(solution)
+        assert solution["metadata"].get("jupyter", {}).get("source_hidden") is True
+        # Collapsed, JupyterLab still shows the first line: it must not give the answer away.
+        assert source(solution).startswith(SOLUTION_MARKER)
+        # The solution runs the same check, so nbval proves the exercise solvable.
+        assert source(solution).rstrip().endswith(source(checker).strip())
+        assert "".join(solution["outputs"][-1]["text"]).splitlines()[-1].startswith("✓ ")
+        assert "".join(checker["outputs"][0]["text"]).startswith("✗ ")
+    assert all(("exercise" in tags_of(c)) == (i in exercise_at) for i, c in enumerate(cells))
+
+
+@pytest.mark.parametrize("path", LESSONS_WITH_PRACTICE, ids=lambda p: p.stem)
+def test_every_lesson_has_its_quiz(path):
+    quizzes = [c for c in code_cells(load(path)) if "quiz" in tags_of(c)]
+    assert len(quizzes) == 1
+    assert source(quizzes[0]).strip() == f'quiz.show("{path.name[:2]}")'
+    assert "nbval-ignore-output" in tags_of(quizzes[0])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_practice_code_cells_hold_no_english_prose(path):
+    """Exercise, checker and quiz cells are the same bytes in every language edition."""
+    for cell in code_cells(load(path)):
+        text = source(cell)
+        if "exercise" in tags_of(cell) or "quiz" in tags_of(cell) or CHECK_CALL.search(text):
+            # A solution's first line is only the marker JupyterLab shows when it is collapsed.
+            text = text.removeprefix(SOLUTION_MARKER) if "solution" in tags_of(cell) else text
+            assert "#" not in text, f"a comment in a practice cell: {text}"

@@ -1,0 +1,263 @@
+"""Each exercise checker against the real local service: ✗ before, ✓ after, a hint when wrong.
+
+`admin=None` with a plain SDK client is the Azure path (no introspection or listing): those
+tests prove what the checkers can still tell from the SDK and the token's own claims.
+"""
+
+from __future__ import annotations
+
+import inspect
+from datetime import timedelta
+
+import pytest
+from azure.communication.identity import CommunicationUserIdentifier
+
+from helpers import exercises
+
+AZURE = None  # no admin client: what a checker sees on Azure
+
+
+def one_line(check: exercises.Check, ok: bool) -> str:
+    assert check.ok is ok, check.line
+    assert "\n" not in check.line
+    assert check.line.startswith("✓ " if ok else "✗ ")
+    return check.line
+
+
+@pytest.fixture
+def identity(client):
+    return client.create_user()
+
+
+def test_every_lesson_02_to_07_has_an_exercise():
+    lessons = {exercise_id[:2] for exercise_id in exercises.EXERCISES}
+    assert lessons == {"02", "03", "04", "05", "06", "07"}
+    assert {"03-scopes", "03-expiry"} <= set(exercises.EXERCISES)
+
+
+def test_an_unknown_exercise_id_is_a_clear_error(client):
+    with pytest.raises(KeyError, match="no exercise 'nope'"):
+        exercises.grade("nope", client)
+
+
+@pytest.mark.parametrize("exercise_id", exercises.EXERCISES)
+def test_every_checker_says_not_yet_for_the_untouched_placeholder(client, admin, exercise_id):
+    # The exercise cells start as `my_answer = ...`: every answer is Ellipsis.
+    answers = {"identity": ..., "token": ..., "refresher": ..., "old_token": ...}
+    names = inspect.signature(exercises._GRADERS[exercise_id]).parameters
+    given = {name: answers[name] for name in names if name in answers}
+    line = one_line(exercises.grade(exercise_id, client, admin=admin, **given), ok=False)
+    assert "Nothing to check yet" in line
+
+
+def test_check_prints_exactly_one_line(client, admin, identity, capsys, monkeypatch):
+    monkeypatch.setattr(exercises, "_admin_of", lambda _client: admin)
+    exercises.check("02-create", client, identity=identity)
+    assert capsys.readouterr().out == "✓ The service lists your new identity.\n"
+
+
+# --------------------------------------------------------------------------- 02
+
+
+def test_02_a_created_identity_passes(client, admin, identity):
+    one_line(exercises.grade("02-create", client, admin=admin, identity=identity), ok=True)
+
+
+def test_02_a_deleted_identity_fails(client, admin, identity):
+    client.delete_user(identity)
+    line = one_line(exercises.grade("02-create", client, admin=admin, identity=identity), False)
+    assert "deleted" in line
+
+
+def test_02_a_made_up_id_fails(client, admin):
+    made_up = "8:acs:" + admin.health()["resourceId"] + "_0000"
+    line = one_line(exercises.grade("02-create", client, admin=admin, identity=made_up), False)
+    assert "no identity with that id" in line
+
+
+def test_02_on_azure_the_identity_is_proven_by_a_token(client, identity):
+    one_line(exercises.grade("02-create", client, admin=AZURE, identity=identity), ok=True)
+
+
+# --------------------------------------------------------------------------- 03
+
+
+def test_03_scopes_right_and_wrong(client, admin, identity):
+    right = client.get_token(identity, ["chat", "voip.join"])
+    wrong = client.get_token(identity, ["chat", "voip"])
+    grade = exercises.grade
+    one_line(grade("03-scopes", client, admin=admin, identity=identity, token=right), ok=True)
+    line = one_line(grade("03-scopes", client, admin=admin, identity=identity, token=wrong), False)
+    assert "chat, voip" in line and "voip.join" in line
+
+
+def test_03_scopes_token_of_another_identity_fails(client, admin, identity):
+    other = client.create_user()
+    token = client.get_token(other, ["chat", "voip.join"])
+    line = one_line(
+        exercises.grade("03-scopes", client, admin=admin, identity=identity, token=token), False
+    )
+    assert "different identity" in line
+
+
+def test_03_expiry_needs_chat_for_90_minutes(client, admin, identity):
+    ninety = client.get_token(identity, ["chat"], token_expires_in=timedelta(minutes=90))
+    default = client.get_token(identity, ["chat"])
+    grade = exercises.grade
+    one_line(grade("03-expiry", client, admin=admin, identity=identity, token=ninety), ok=True)
+    line = one_line(
+        grade("03-expiry", client, admin=admin, identity=identity, token=default), ok=False
+    )
+    assert "1440 minutes" in line and "timedelta(minutes=90)" in line
+
+
+def test_03_expiry_on_azure_reads_the_tokens_claims(client, identity):
+    ninety = client.get_token(identity, ["chat"], token_expires_in=timedelta(minutes=90))
+    one_line(
+        exercises.grade("03-expiry", client, admin=AZURE, identity=identity, token=ninety), True
+    )
+
+
+def test_03_a_revoked_token_fails_with_a_hint(client, admin, identity):
+    token = client.get_token(identity, ["chat"], token_expires_in=timedelta(minutes=90))
+    client.revoke_tokens(identity)
+    line = one_line(
+        exercises.grade("03-expiry", client, admin=admin, identity=identity, token=token), False
+    )
+    assert "revoked" in line
+
+
+def test_03_text_that_is_not_a_token_fails(client, admin, identity):
+    line = one_line(
+        exercises.grade("03-expiry", client, admin=admin, identity=identity, token="hello"), False
+    )
+    assert "not an access token" in line
+
+
+# --------------------------------------------------------------------------- 04
+
+
+def test_04_one_request_passes(client, admin):
+    user, token = client.create_user_and_token(
+        ["chat", "voip"], token_expires_in=timedelta(hours=2)
+    )
+    one_line(exercises.grade("04-together", client, admin=admin, identity=user, token=token), True)
+
+
+def test_04_two_requests_fail(client, admin):
+    user = client.create_user()
+    token = client.get_token(user, ["chat", "voip"], token_expires_in=timedelta(hours=2))
+    line = one_line(
+        exercises.grade("04-together", client, admin=admin, identity=user, token=token), False
+    )
+    assert "create_user_and_token" in line
+
+
+def test_04_wrong_lifetime_fails(client, admin):
+    user, token = client.create_user_and_token(["chat", "voip"])
+    line = one_line(
+        exercises.grade("04-together", client, admin=admin, identity=user, token=token), False
+    )
+    assert "1440 minutes" in line
+
+
+# --------------------------------------------------------------------------- 05
+
+
+def test_05_a_refresher_that_asks_the_service_passes(client, admin, identity):
+    def fetch_token():
+        return client.get_token(identity, ["chat"])
+
+    one_line(
+        exercises.grade(
+            "05-refresher", client, admin=admin, identity=identity, refresher=fetch_token
+        ),
+        ok=True,
+    )
+
+
+def test_05_a_refresher_that_returns_a_cached_token_fails(client, admin, identity):
+    cached = client.get_token(identity, ["chat"])
+    line = one_line(
+        exercises.grade(
+            "05-refresher", client, admin=admin, identity=identity, refresher=lambda: cached
+        ),
+        ok=False,
+    )
+    assert "same token twice" in line
+
+
+def test_05_a_refresher_that_returns_nothing_fails(client, admin, identity):
+    def fetch_token():
+        pass
+
+    line = one_line(
+        exercises.grade(
+            "05-refresher", client, admin=admin, identity=identity, refresher=fetch_token
+        ),
+        ok=False,
+    )
+    assert "client.get_token" in line
+
+
+def test_05_a_refresher_that_raises_gives_one_line(client, admin, identity):
+    def fetch_token():
+        return client.get_token(identity, [])  # the service refuses: no scope
+
+    line = one_line(
+        exercises.grade(
+            "05-refresher", client, admin=admin, identity=identity, refresher=fetch_token
+        ),
+        ok=False,
+    )
+    assert "Scopes field is required" in line
+
+
+# --------------------------------------------------------------------------- 06
+
+
+def test_06_revoking_passes_and_keeps_the_identity(client, admin, identity):
+    old = client.get_token(identity, ["voip"])
+    grade = exercises.grade
+    line = one_line(
+        grade("06-revoke", client, admin=admin, identity=identity, old_token=old), ok=False
+    )
+    assert "revoke_tokens" in line
+    client.revoke_tokens(identity)
+    one_line(grade("06-revoke", client, admin=admin, identity=identity, old_token=old), ok=True)
+
+
+def test_06_deleting_instead_of_revoking_fails(client, admin, identity):
+    old = client.get_token(identity, ["voip"])
+    client.delete_user(identity)
+    line = one_line(
+        exercises.grade("06-revoke", client, admin=admin, identity=identity, old_token=old), False
+    )
+    assert "deleted" in line and "revoke_tokens" in line
+
+
+def test_06_on_azure_says_it_cannot_tell(client, identity):
+    old = client.get_token(identity, ["voip"])
+    client.revoke_tokens(identity)
+    line = one_line(
+        exercises.grade("06-revoke", client, admin=AZURE, identity=identity, old_token=old), False
+    )
+    assert "local service" in line
+
+
+# --------------------------------------------------------------------------- 07
+
+
+@pytest.mark.parametrize("backend", ["local", "azure"])
+def test_07_deleted_identity_cannot_get_tokens(client, admin, identity, backend):
+    which = admin if backend == "local" else AZURE
+    line = one_line(exercises.grade("07-delete", client, admin=which, identity=identity), False)
+    assert "delete" in line
+    client.delete_user(identity)
+    one_line(exercises.grade("07-delete", client, admin=which, identity=identity), ok=True)
+
+
+def test_07_accepts_an_id_string(client, admin):
+    raw = client.create_user().properties["id"]
+    client.delete_user(CommunicationUserIdentifier(raw))
+    one_line(exercises.grade("07-delete", client, admin=admin, identity=raw), ok=True)

@@ -207,9 +207,16 @@ def test_edition_lessons_follow_the_skeleton_in_their_language(path):
         assert WHATS_NEXT[code] in markdown or path.name.startswith("09-")
     for link in re.findall(r"\]\(([^)#]+\.(?:ipynb|md))\)", markdown):
         assert (path.parent / link).is_file(), f"broken link to {link}"
-    # Microsoft Learn links point at the edition's language.
-    for url in re.findall(r"https://learn\.microsoft\.com/[^)\s]+", markdown):
-        assert url.startswith(f"https://learn.microsoft.com/{code}-"), url
+    # Microsoft Learn links point at the edition's language; an English page may be linked too,
+    # as "the English edition", only next to the same page in the edition's language.
+    urls = re.findall(r"https://learn\.microsoft\.com/[^)\s]+", markdown)
+    for url in urls:
+        page = re.sub(r"^https://learn\.microsoft\.com/(en-us/)?", "", url)
+        if url.startswith(f"https://learn.microsoft.com/{code}-"):
+            continue
+        assert not page.startswith(f"{code}-")
+        localized = [u for u in urls if u.startswith(f"https://learn.microsoft.com/{code}-")]
+        assert any(u.split("/", 4)[4] == page for u in localized), url
 
 
 def test_german_outputs_come_from_a_german_run():

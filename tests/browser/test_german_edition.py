@@ -131,6 +131,19 @@ def test_german_lesson_03_runs_and_its_form_speaks_german(lab_server, page):
         expect(codes.filter(has_text=MASKED).first).to_be_visible()
         expect(visible_html(page).filter(has_text="Gültigkeitsdauer").first).to_be_visible()
         assert_no_english_labels(page)
+        # The lesson's quiz: German question, German "Prüfen", a German explanation.
+        quiz = page.locator(".jp-OutputArea-output:visible").filter(
+            has_text="Mit welchem Bereich kann ein Client Chats verwenden"
+        )
+        quiz.get_by_role("radio", name="chat.join", exact=True).first.check()
+        button(quiz, "Prüfen").first.click()
+        expect(
+            quiz.get_by_text("✓ Richtig: chat.join kann keine Threads erstellen").first
+        ).to_be_visible()
+        expect(quiz.get_by_role("link", name="(Quelle)").first).to_have_attribute(
+            "href", re.compile(r"^https://learn\.microsoft\.com/de-de/")
+        )
+        assert_no_english_labels(page)
         # For a person to look at (test-artifacts/ is git-ignored).
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         form = page.locator(".jp-OutputArea-output:visible").filter(

@@ -12,10 +12,14 @@ LAB_ARGS ?=
 # The learner's working copy (git-ignored); the hub gives each attendee their own.
 WORK ?= my-notebooks
 PYTEST_ARGS ?=
+# The workshop room: JupyterHub plus its proxy, the npm package configurable-http-proxy (pinned).
+HUB_STAMP := $(VENV)/.installed-hub
+HUB_PROXY_VERSION := 5.3.0
 # JupyterLab refuses to run as root without this flag (containers, Binder-like boxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab lab-reset test app stress lint format install clean-state help
+.PHONY: lab lab-reset test app stress lint format install clean-state help \
+	hub hub-attendees hub-reset-attendee hub-reset-room wheelhouse
 
 help:
 	@echo "make lab     - open JupyterLab on your working copy, my-notebooks/ (offline: local ACS service)"
@@ -23,6 +27,9 @@ help:
 	@echo "make test    - lint + every test: unit, service, forms, notebooks (nbval), browser"
 	@echo "make app     - the Identity console as a standalone page (Voila)"
 	@echo "make stress  - long load / fault / fuzz runs; prints a summary"
+	@echo "make hub     - a JupyterHub workshop room on this machine (HUB_PORT, HUB_PASSWORD, HUB_IP)"
+	@echo "make hub-attendees | hub-reset-attendee NAME=... | hub-reset-room - trainer controls"
+	@echo "make wheelhouse - every wheel the lab needs in wheelhouse/, for installs with no network"
 
 install: $(STAMP)
 
@@ -36,9 +43,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m helpers.setup_lab
 	@touch $(STAMP)
 
-$(DEV_STAMP): $(STAMP) pyproject.toml
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]'
+$(DEV_STAMP): $(STAMP) $(HUB_STAMP) pyproject.toml
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,hub]'
 	@touch $(DEV_STAMP)
+
+# JupyterHub and the idle culler from PyPI (the [hub] extra); the proxy from npm into the venv.
+$(HUB_STAMP): $(STAMP) pyproject.toml
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[hub]'
+	@command -v npm >/dev/null || { echo "make hub needs Node.js and npm (apt-get install npm)"; exit 2; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/hub-proxy \
+		configurable-http-proxy@$(HUB_PROXY_VERSION)
+	@touch $(HUB_STAMP)
 
 # The lab serves the git-ignored working copy, never the tracked originals that nbval checks:
 # a learner's Run All and autosave change only my-notebooks/. It opens straight on lesson 00.
@@ -66,6 +81,30 @@ app: $(STAMP)
 	cd notebooks && JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
 		$(BIN)/voila identity-console.ipynb --template=acs-lab --port=$(APP_PORT) \
 		--Voila.ip=127.0.0.1 --no-browser
+
+# One JupyterHub for a workshop room (deploy/jupyterhub_config.py): each attendee gets their own
+# JupyterLab, copy of the notebooks and local ACS service. Prints the URL and how to sign in.
+hub: $(HUB_STAMP)
+	$(BIN)/python -m deploy.room serve
+
+hub-attendees: $(HUB_STAMP)
+	@$(BIN)/python -m deploy.room attendees
+
+hub-reset-attendee: $(HUB_STAMP)
+	@test -n "$(NAME)" || { echo "which attendee? make hub-reset-attendee NAME=ada"; exit 2; }
+	@$(BIN)/python -m deploy.room reset-attendee "$(NAME)"
+
+hub-reset-room: $(HUB_STAMP)
+	@$(BIN)/python -m deploy.room reset-room
+
+# Every wheel the lab needs (and the lab itself, and setuptools for `pip install -e .`), for a
+# room without network: pip install --no-index --find-links wheelhouse acs-identity-lab
+# The wheels fit this machine's OS and Python: build it where the attendees' laptops match.
+WHEELHOUSE ?= wheelhouse
+wheelhouse: $(STAMP)
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip wheel --quiet --wheel-dir "$(WHEELHOUSE)" . 'setuptools>=68'
+	@echo "$(WHEELHOUSE)/: $$(ls "$(WHEELHOUSE)" | wc -l) wheels, $$(du -sh "$(WHEELHOUSE)" | cut -f1);" \
+		"install with: pip install --no-index --find-links $(WHEELHOUSE) acs-identity-lab"
 
 stress: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.stress

@@ -27,7 +27,8 @@ def _requirements(lines) -> dict[str, str]:
 
 def pyproject_requirements() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return _requirements(project["dependencies"] + project["optional-dependencies"]["dev"])
+    extras = project["optional-dependencies"]
+    return _requirements(project["dependencies"] + extras["dev"] + extras["hub"])
 
 
 def environment_requirements() -> tuple[dict[str, str], str]:

@@ -182,3 +182,4 @@ def test_practice_code_cells_hold_no_english_prose(path):
             # A solution's first line is only the marker JupyterLab shows when it is collapsed.
             text = text.removeprefix(SOLUTION_MARKER) if "solution" in tags_of(cell) else text
             assert "#" not in text, f"a comment in a practice cell: {text}"
+            assert not re.search(r"[\"'][A-Za-z]+[ :]", text), f"prose in a practice cell: {text}"

@@ -1,0 +1,187 @@
+"""A workshop room at full size: N attendees at the same moment, through the real hub and proxy.
+
+    .venv/bin/python -m benchmarks.bench_room [--attendees 20]
+
+Starts `jupyterhub` (deploy/jupyterhub_config.py, configurable-http-proxy) in a temporary room
+on free ports. Then N simulated attendees (deploy.attendee), released together by a barrier,
+each sign in on the login form, start their server and run every code cell of notebook 08 in a
+kernel over the websocket. Prints: how many succeeded, p50/p95 seconds from the barrier to a
+finished run, memory per attendee (proportional set size of their server and kernel - the local
+ACS service runs inside the kernel), and the hub's start time. Everything is stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from deploy import room as hub_room
+from deploy.attendee import NOTEBOOK_08, Attendee, failures
+
+PASSWORD = "bench-room-password"
+
+
+def pss_kib(pid: int) -> int:
+    """Proportional set size: shared library pages are split between the processes using them,
+    so the sum over a room is what the room costs (RSS would count them N times)."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def is_kernel(pid: int) -> bool:
+    return b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+def attendee_processes(room: Path, name: str) -> list[int]:
+    """The attendee's server and kernels: their environment names their own working copy."""
+    marker = f"ACS_LAB_WORKING_COPY={room / 'attendees' / name / 'my-notebooks'}".encode()
+    found = []
+    for pid in hub_room.room_processes(room):
+        try:
+            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def one_attendee(url, name, start, measured, results, errors):
+    person = Attendee(url, name)
+    try:
+        start.wait()
+        began = time.monotonic()
+        person.sign_in(PASSWORD)
+        person.start_server(timeout=600)
+        cells = [
+            "".join(c["source"])
+            for c in person.notebook(NOTEBOOK_08)["content"]["cells"]
+            if c["cell_type"] == "code"
+        ]
+        with person.kernel(NOTEBOOK_08) as kernel:
+            ran = asyncio.run(kernel.run(cells, timeout=600))
+            seconds = time.monotonic() - began
+            bad = failures(ran)
+            if bad:
+                errors[name] = "; ".join(bad)
+            else:
+                results[name] = seconds
+            measured.wait()  # keep the kernel (and its service) alive until memory is read
+    except Exception as err:  # noqa: BLE001 - a benchmark counts failures, it doesn't stop
+        errors[name] = f"{type(err).__name__}: {err}"
+        measured.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--attendees", type=int, default=20)
+    args = parser.parse_args(argv)
+    n = args.attendees
+    folder = Path(tempfile.mkdtemp(prefix="acs-bench-room-"))
+    env = {**os.environ, "HUB_ROOM": str(folder), "HUB_PASSWORD": PASSWORD}
+    env["HUB_PORT"] = str(hub_room.free_port())
+    env.pop("ACS_EMULATOR_HOME", None)
+    room = hub_room.prepare(env)
+    log = open(folder / "hub.log", "w")  # noqa: SIM115 - open while the hub runs
+    process = hub_room.start(room, stdout=log, stderr=log)
+    try:
+        hub_start = hub_room.wait_until_up(room, process, timeout=120)
+        print(f"hub start: {hub_start:.1f} s (process start to login page through the proxy)")
+        start = threading.Barrier(n + 1)
+        measured = threading.Barrier(n + 1)
+        results: dict[str, float] = {}
+        errors: dict[str, str] = {}
+        names = [f"attendee-{i:02d}" for i in range(1, n + 1)]
+        threads = [
+            threading.Thread(
+                target=one_attendee, args=(room.url, name, start, measured, results, errors)
+            )
+            for name in names
+        ]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        began = time.monotonic()
+        while len(results) + len(errors) < n and time.monotonic() - began < 900:
+            time.sleep(0.5)
+        print(f"succeeded: {len(results)} of {n}")
+        for name, error in sorted(errors.items()):
+            print(f"  {name}: {error}")
+        if results:
+            times = list(results.values())
+            print(
+                f"time to a finished run of notebook 08: p50 {percentile(times, 0.5):.1f} s, "
+                f"p95 {percentile(times, 0.95):.1f} s, max {max(times):.1f} s"
+            )
+        pss, rss, counts, cpu, kernel_cpu = [], [], [], [], []
+        for name in names:
+            pids = attendee_processes(room.folder, name)
+            if pids:
+                counts.append(len(pids))
+                pss.append(sum(pss_kib(p) for p in pids) / 1024)
+                rss.append(sum(rss_kib(p) for p in pids) / 1024)
+                cpu.append(sum(cpu_seconds(p) for p in pids))
+                kernel_cpu.append(sum(cpu_seconds(p) for p in pids if is_kernel(p)))
+        if cpu:
+            cores = os.cpu_count() or 1
+            print(
+                f"CPU per attendee (server start + kernel + notebook 08): median "
+                f"{statistics.median(cpu):.1f} s, of which the kernel "
+                f"{statistics.median(kernel_cpu):.1f} s; {n} attendees at once need at least "
+                f"{sum(cpu) / cores:.0f} s on {cores} cores, before the hub's own share"
+            )
+        if pss:
+            print(
+                f"memory per attendee ({statistics.median(counts):.0f} processes: server + kernel "
+                f"with its service): PSS median {statistics.median(pss):.0f} MB, "
+                f"max {max(pss):.0f} MB; RSS median {statistics.median(rss):.0f} MB"
+            )
+            print(f"room total PSS: {sum(pss):.0f} MB for {len(pss)} attendees")
+        measured.wait()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        stopping = time.monotonic()
+        left = hub_room.stop(room, process, timeout=120)
+        stopped = time.monotonic() - stopping
+        log.close()
+    print(
+        f"hub stop (Ctrl+C) with every server: {stopped:.1f} s; "
+        f"{len(left)} processes had to be killed"
+    )
+    if len(results) == n:
+        shutil.rmtree(folder, ignore_errors=True)
+        return 0
+    print(f"the room folder and the hub's log are kept for a look: {folder}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

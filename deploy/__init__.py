@@ -1,0 +1,1 @@
+"""The workshop room: JupyterHub config, trainer commands (room), a simulated attendee."""

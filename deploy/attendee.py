@@ -1,0 +1,253 @@
+"""A simulated attendee, doing through the hub and its proxy what a person's browser does.
+
+Sign in on the hub's login form with the workshop password, start their server, open a notebook
+from their own working copy and run its code cells in a kernel over the same websocket JupyterLab
+uses. The hub test and the room benchmark use it; a trainer can use it as a smoke test:
+
+    python -m deploy.attendee http://127.0.0.1:8000/ smoke-test PASSWORD
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+NOTEBOOK_08 = "08-run-the-code.ipynb"
+
+
+class AttendeeError(Exception):
+    """A step an attendee would see fail; the message names the step."""
+
+
+@dataclass
+class CellResult:
+    source: str
+    status: str  # "ok" or "error"
+    text: str  # everything the cell printed or displayed as text/plain, joined
+    error: str = ""
+
+
+@dataclass
+class Attendee:
+    """One person in the room: a name, the hub's URL, and after sign-in an API token."""
+
+    hub_url: str
+    name: str
+    session: requests.Session = field(default_factory=requests.Session, repr=False)
+    token: str = field(default="", repr=False)
+
+    @property
+    def server_url(self) -> str:
+        return f"{self.hub_url}user/{self.name}/"
+
+    def sign_in(self, password: str) -> None:
+        """The login form, as a browser posts it (with the hub's XSRF cookie)."""
+        login = f"{self.hub_url}hub/login"
+        self.session.get(login, timeout=30).raise_for_status()
+        xsrf = self.session.cookies.get("_xsrf", "")
+        response = self.session.post(
+            login,
+            data={"username": self.name, "password": password, "_xsrf": xsrf},
+            allow_redirects=False,
+            timeout=60,
+        )
+        if response.status_code != 302 or "jupyterhub-session-id" not in self.session.cookies:
+            raise AttendeeError(f"{self.name}: sign-in refused (HTTP {response.status_code})")
+        # A token for this attendee alone, made with their signed-in browser session: the
+        # scripted steps below then use it instead of cookies (same routes, same proxy).
+        made = self.session.post(
+            f"{self.hub_url}hub/api/users/{self.name}/tokens",
+            json={"note": "room simulation", "expires_in": 3600},
+            headers={"X-XSRFToken": self.session.cookies.get("_xsrf", "")},
+            timeout=60,
+        )
+        if made.status_code != 201:
+            raise AttendeeError(f"{self.name}: could not get a token (HTTP {made.status_code})")
+        self.token = made.json()["token"]
+        self.session.headers["Authorization"] = f"token {self.token}"
+
+    def hub(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.session.request(method, f"{self.hub_url}hub/api{path}", timeout=60, **kwargs)
+
+    def start_server(self, timeout: float = 120) -> None:
+        """Ask the hub for this attendee's server and wait until it is ready."""
+        response = self.hub("POST", f"/users/{self.name}/server")
+        if response.status_code not in (201, 202, 400):  # 400: already running
+            raise AttendeeError(f"{self.name}: server start refused (HTTP {response.status_code})")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server = (self.hub("GET", f"/users/{self.name}").json().get("servers") or {}).get("")
+            if server and server.get("ready"):
+                return
+            if not server:
+                raise AttendeeError(f"{self.name}: the server stopped while starting")
+            time.sleep(0.5)
+        raise AttendeeError(f"{self.name}: server not ready after {timeout:.0f} s")
+
+    def server(self, method: str, path: str, **kwargs) -> requests.Response:
+        """A request to this attendee's own Jupyter server, through the proxy."""
+        return self.session.request(method, f"{self.server_url}{path}", timeout=60, **kwargs)
+
+    def notebook(self, path: str = NOTEBOOK_08) -> dict:
+        response = self.server("GET", f"api/contents/{path}")
+        if response.status_code != 200:
+            raise AttendeeError(
+                f"{self.name}: {path} not in their copy (HTTP {response.status_code})"
+            )
+        return response.json()
+
+    def run_notebook(self, path: str = NOTEBOOK_08, timeout: float = 120) -> list[CellResult]:
+        """Open `path` from the attendee's copy in a new kernel and run every code cell."""
+        cells = [
+            "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in self.notebook(path)["content"]["cells"]
+            if c["cell_type"] == "code"
+        ]
+        with self.kernel(path) as kernel:
+            return asyncio.run(kernel.run(cells, timeout))
+
+    def kernel(self, path: str) -> Kernel:
+        return Kernel(self, path)
+
+    def stop_server(self) -> None:
+        self.hub("DELETE", f"/users/{self.name}/server")
+
+
+class Kernel:
+    """A notebook session (kernel started in the notebook's folder) driven over its websocket."""
+
+    def __init__(self, attendee: Attendee, path: str):
+        self.attendee, self.path = attendee, path
+        self.session_id = ""
+        self.kernel_id = ""
+
+    def __enter__(self) -> Kernel:
+        made = self.attendee.server(
+            "POST",
+            "api/sessions",
+            json={"path": self.path, "type": "notebook", "kernel": {"name": "python3"}},
+        )
+        if made.status_code != 201:
+            raise AttendeeError(f"{self.attendee.name}: no kernel (HTTP {made.status_code})")
+        self.session_id, self.kernel_id = made.json()["id"], made.json()["kernel"]["id"]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.attendee.server("DELETE", f"api/sessions/{self.session_id}")
+
+    async def run(self, cells: list[str], timeout: float) -> list[CellResult]:
+        parts = urlsplit(self.attendee.server_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        url = f"{scheme}://{parts.netloc}{parts.path}api/kernels/{self.kernel_id}/channels"
+        request = HTTPRequest(
+            url,
+            headers={"Authorization": f"token {self.attendee.token}"},
+            connect_timeout=30,
+            request_timeout=timeout,
+        )
+        socket = await websocket_connect(request)
+        try:
+            return [await asyncio.wait_for(self._execute(socket, c), timeout) for c in cells]
+        finally:
+            socket.close()
+
+    async def _execute(self, socket, code: str) -> CellResult:
+        msg_id = uuid.uuid4().hex
+        await socket.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "username": self.attendee.name,
+                        "session": self.session_id,
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": True,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )
+        )
+        text, status, error, idle, replied = [], "", "", False, False
+        while not (idle and replied):
+            raw = await socket.read_message()
+            if raw is None:
+                raise AttendeeError(f"{self.attendee.name}: kernel connection closed")
+            if isinstance(raw, bytes):
+                continue  # binary frames carry widget buffers; nothing to read here
+            message = json.loads(raw)
+            if message.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream":
+                text.append(content["text"])
+            elif kind in ("execute_result", "display_data"):
+                text.append(content.get("data", {}).get("text/plain", ""))
+            elif kind == "error":
+                error = f"{content['ename']}: {content['evalue']}"
+            elif kind == "status" and content["execution_state"] == "idle":
+                idle = True
+            elif kind == "execute_reply":
+                replied, status = True, content["status"]
+        return CellResult(source=code, status=status, text="\n".join(text), error=error)
+
+    def execute(self, code: str, timeout: float = 60) -> CellResult:
+        """Run one snippet in this kernel (the hub test's isolation checks use it)."""
+
+        async def once():
+            results = await self.run([code], timeout)
+            return results[0]
+
+        return asyncio.run(once())
+
+
+def failures(results: list[CellResult]) -> list[str]:
+    """Cells that raised, or that caught an exception and printed it (as notebook 08 does)."""
+    bad = []
+    for number, cell in enumerate(results, 1):
+        if cell.status != "ok":
+            bad.append(f"cell {number}: {cell.error or cell.status}")
+        elif "Exception:" in cell.text:
+            bad.append(f"cell {number}: {cell.text.strip().splitlines()[-1]}")
+    return bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3:
+        print("usage: python -m deploy.attendee HUB_URL NAME PASSWORD", file=sys.stderr)
+        return 2
+    hub_url, name, password = args
+    attendee = Attendee(hub_url.rstrip("/") + "/", name)
+    try:
+        attendee.sign_in(password)
+        attendee.start_server()
+        bad = failures(attendee.run_notebook())
+    except (AttendeeError, requests.RequestException) as err:
+        print(f"attendee: {err}", file=sys.stderr)
+        return 1
+    print(f"{name}: notebook 08 " + ("ran" if not bad else "failed: " + "; ".join(bad)))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -77,10 +77,14 @@ test: $(DEV_STAMP)
 
 # The acs-lab template (share/jupyter/voila/templates/) is Voila's lab template without its CDN
 # stylesheets, so the page makes no request beyond this machine and works offline.
+# Like `make lab`: a fresh token in the printed URL (the page can reveal tokens and drive the
+# service), and only loopback Host names (share/jupyter/voila/config/voila.json: a page on
+# another site that rebinds its DNS name to 127.0.0.1 gets 403).
 app: $(STAMP)
 	cd notebooks && JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
 		$(BIN)/voila identity-console.ipynb --template=acs-lab --port=$(APP_PORT) \
-		--Voila.ip=127.0.0.1 --no-browser
+		--Voila.ip=127.0.0.1 --no-browser --token \
+		--Voila.config_file_paths="$(CURDIR)/share/jupyter/voila/config"
 
 # One JupyterHub for a workshop room (deploy/jupyterhub_config.py): each attendee gets their own
 # JupyterLab, copy of the notebooks and local ACS service. Prints the URL and how to sign in.

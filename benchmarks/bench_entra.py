@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -52,9 +52,10 @@ def main() -> int:
     try:
         exported: dict[str, str] = {}
         while len(exported) < 9:
-            match = re.fullmatch(r"export (\w+)='(.*)'\n", serve.stdout.readline())
-            if match:
-                exported[match[1]] = match[2]
+            line = serve.stdout.readline()
+            if line.startswith("export "):
+                name, _, value = shlex.split(line)[1].partition("=")
+                exported[name] = value
         os.environ.update(exported)
         from azure.communication.identity import CommunicationIdentityClient
         from azure.identity import DefaultAzureCredential

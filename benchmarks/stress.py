@@ -1,7 +1,7 @@
 """Load, faults, hostile input: the long runs behind `make stress`, and the engines the quick
 versions in tests/reliability reuse with small numbers.
 
-    .venv/bin/python -m benchmarks.stress [--quick] [--only load,faults,fuzz,hostile]
+    .venv/bin/python -m benchmarks.stress [--only load,faults,fuzz,hostile,slow,memory,corruption]
 
 Everything talks to 127.0.0.1 only, and every loop is bounded both in count and in time.
 """
@@ -16,6 +16,7 @@ import os
 import random
 import re
 import select
+import shlex
 import signal
 import socket
 import sqlite3
@@ -36,10 +37,27 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from helpers.emulator import sign_request  # noqa: E402
+from helpers.emulator.server import HEAD_LIMIT  # noqa: E402
 
 API = "api-version=2023-10-01"
 # Error answers say "application/json" without a charset, as Azure's do.
 ERROR_CT = "application/json"
+EXPORTED = ("COMMUNICATION_SERVICES_CONNECTION_STRING", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE",
+            "NODE_EXTRA_CA_CERTS")  # fmt: skip
+
+
+def parse_export(line: str) -> tuple[str, str] | None:
+    """`export NAME=<shell-quoted value>` → (NAME, value); anything else → None."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        return None
+    if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+        name, value = words[1].split("=", 1)
+        return name, value
+    return None
+
+
 SCOPES = ["chat", "voip"]
 
 
@@ -310,16 +328,16 @@ class ServeProcess:
         # Unbuffered bytes: select() then sees every line that is still unread.
         deadline = time.monotonic() + timeout
         self.exports = {}
-        while len(self.exports) < 4 and time.monotonic() < deadline:
+        while not set(EXPORTED) <= set(self.exports) and time.monotonic() < deadline:
             ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
             if ready:
                 line = self.proc.stdout.readline().decode()
                 if not line:
                     break  # exited (e.g. the port was taken)
-                m = re.fullmatch(r"export (\w+)='(.*)'\n", line)
-                if m:
-                    self.exports[m.group(1)] = m.group(2)
-        if len(self.exports) < 4:
+                pair = parse_export(line)
+                if pair:
+                    self.exports[pair[0]] = pair[1]
+        if not set(EXPORTED) <= set(self.exports):
             self.kill()
             return False
         conn = self.exports["COMMUNICATION_SERVICES_CONNECTION_STRING"]
@@ -620,13 +638,21 @@ def time_to_413(port: int, key: str, ca_cert: str, declared: int, chunked: bool 
     lock = threading.Lock()  # one SSL object: never read and write at the same instant
 
     def push():
-        try:
-            while sent[0] < declared and not stop.is_set():
+        # send(), not sendall(): the socket has a short timeout (for the reader), and a
+        # timed-out sendall() would not say how much went out. A timed-out send() is retried
+        # with the same bytes, as TLS requires.
+        view, off = memoryview(piece), 0
+        while sent[0] < declared and not stop.is_set():
+            try:
                 with lock:
-                    sock.sendall(piece)
+                    off += sock.send(view[off:])
+            except (TimeoutError, ssl.SSLWantWriteError):
+                continue
+            except (OSError, ssl.SSLError):
+                return
+            if off == len(view):
+                off = 0
                 sent[0] += 65536
-        except (OSError, ssl.SSLError):
-            pass
 
     try:
         t0 = time.perf_counter()
@@ -652,8 +678,9 @@ def time_to_413(port: int, key: str, ca_cert: str, declared: int, chunked: bool 
                 elapsed, at_413 = time.perf_counter() - t0, sent[0]
         if elapsed is None:  # no complete head at all
             elapsed, at_413 = time.perf_counter() - t0, sent[0]
-        pusher.join(10)
+        pusher.join(20)  # the rest of the body (the service reads and discards it)
         stop.set()
+        pusher.join(5)  # never close the socket under a send: that would cut a TLS record
         return elapsed, head, at_413, sent[0]
     finally:
         stop.set()
@@ -716,6 +743,187 @@ def slowloris(port: int, key: str, ca_cert: str, bundle: str, sockets: int, hold
         "max_s": max(lat),
         "p50_s": pct(lat, 50) / 1e3,
     }
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process in MB (Linux /proc); VmHWM: its peak so far."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field}")
+
+
+STALL_KINDS = ("body", "signed-body", "head")
+
+
+def _stalled(port: int, key: str, ca_cert: str, kind: str) -> ssl.SSLSocket:
+    """One connection that stops before its request is complete, as an attacker's would:
+    "body": a head with no valid authentication declaring 1 MiB, then all of it but one byte;
+    "signed-body": the same, correctly signed (only a holder of the key can do this);
+    "head": a request head that never ends, 4 KiB short of the service's limit."""
+    target = f"/identities?{API}"
+    sock = tls_socket(port, ca_cert, timeout=60)
+    if kind == "head":
+        sock.sendall(f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ".encode())
+        sock.sendall(b"a" * (HEAD_LIMIT - 4096))
+        return sock
+    body = b"{" + b" " * (2**20 - 2) + b"}"
+    if kind == "signed-body":
+        headers = sign_request("POST", f"https://127.0.0.1:{port}{target}", body, key)
+    else:
+        headers = {"Host": f"127.0.0.1:{port}", "Authorization": "HMAC-SHA256 forged"}
+    head = f"POST {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    sock.sendall((head + f"Content-Length: {len(body)}\r\n\r\n").encode())
+    sock.sendall(body[:-1])
+    return sock
+
+
+def stalled_memory(srv: ServeProcess, count: int, kind: str, settle: float = 3.0) -> dict:
+    """Service memory (RSS, MB) before, while `count` stalled connections of one kind are held
+    (and its peak), and after they close; and whether a normal request is served meanwhile.
+    (Opening many takes longer than the service's 30 s timeouts on a busy machine: the first
+    ones may be closed by then, which the peak still shows.)"""
+    from helpers.emulator import AdminClient
+
+    pid = srv.proc.pid
+    with AdminClient(srv.exports["COMMUNICATION_SERVICES_CONNECTION_STRING"], srv.bundle) as adm:
+        adm.health()
+        before = rss_mb(pid)
+        socks, t0 = [], time.perf_counter()
+        try:
+            for _ in range(count):
+                socks.append(_stalled(srv.port, srv.key, srv.ca_cert, kind))
+            opened_s = time.perf_counter() - t0
+            time.sleep(1.0)  # let the service read what was sent
+            held = rss_mb(pid)
+            peak = rss_mb(pid, "VmHWM")
+            served = adm.health()["status"] == "ok"
+        finally:
+            for sock in socks:
+                sock.close()
+        time.sleep(settle)
+        adm.health()
+        after = rss_mb(pid)
+    return {"kind": kind, "connections": len(socks), "open_s": opened_s, "before_mb": before,
+            "held_mb": held, "peak_mb": peak, "after_mb": after,
+            "served_meanwhile": served}  # fmt: skip
+
+
+def run_memory(state_dir: Path, count: int, kinds=STALL_KINDS) -> list[dict]:
+    """`stalled_memory` for each kind, each against a fresh `serve` process."""
+    results = []
+    for kind in kinds:
+        srv = ServeProcess(state_dir).start()
+        try:
+            results.append(stalled_memory(srv, count, kind))
+        finally:
+            srv.close()
+    return results
+
+
+# --------------------------------------------------------------------------- corruption
+
+
+def _damage(db: Path, how: str, rng: random.Random) -> None:
+    data = bytearray(db.read_bytes())
+    page = 4096
+    if how == "zero bytes":
+        data = bytearray()
+    elif how == "deleted":
+        db.unlink()
+        return
+    elif how == "truncated to half":
+        data = data[: len(data) // 2]
+    elif how == "garbage header":
+        data[:100] = rng.randbytes(100)
+    elif how == "garbage middle pages":
+        first = max(2, len(data) // page // 3)
+        data[first * page : (first + 3) * page] = rng.randbytes(3 * page)
+    elif how == "page headers flipped":
+        # Byte 0 of each b-tree page is its type. (A flipped byte inside a row's value is not
+        # detectable: SQLite keeps no page checksums.)
+        for at in range(page, len(data), page):
+            data[at] ^= 0xFF
+    db.write_bytes(bytes(data))
+
+
+DAMAGE = ("zero bytes", "deleted", "truncated to half", "garbage header",
+          "garbage middle pages", "page headers flipped")  # fmt: skip
+
+
+def run_corruption(root: Path, identities: int = 600, seed: int = 5) -> list[dict]:
+    """For each kind of damage to a database holding `identities`: `serve` must refuse with one
+    line naming the recovery (exit 2, nothing on stdout), `reset` must set the file aside, and a
+    restart must serve again. Last, damage under a running service: 503 envelopes, never a
+    500, one log line."""
+    rng = random.Random(seed)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNICATION_")}
+    env["PYTHONPATH"] = str(ROOT)
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "helpers.emulator", *args],
+                              env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    results = []
+    for n, how in enumerate(DAMAGE + ("under a running service",)):
+        state = root / f"case{n}"
+        srv = ServeProcess(state).start()
+        cli_ = RawClient(srv.port, srv.key, srv.ca_cert)
+        try:
+            for _ in range(identities):
+                cli_.create(with_token=False)
+        finally:
+            cli_.close()
+        db = state / "identities.sqlite3"
+        if how == "under a running service":
+            try:
+                ck = sqlite3.connect(db)
+                ck.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                ck.close()
+                with open(db, "r+b") as fh:
+                    fh.seek(4096)
+                    fh.write(rng.randbytes(db.stat().st_size - 4096))
+                other = sqlite3.connect(db)
+                other.execute("PRAGMA user_version = 9")
+                other.close()
+                probe = RawClient(srv.port, srv.key, srv.ca_cert)
+                try:
+                    statuses = Counter(probe.call("GET", "/_emulator/identities")[0]
+                                       for _ in range(20))  # fmt: skip
+                    statuses.update(probe.create(with_token=True)[0] for _ in range(20))
+                finally:
+                    probe.close()
+            finally:
+                srv.stop()
+                log_text = srv.stderr_tail()
+                srv.close()
+            results.append({"damage": how, "statuses": dict(statuses),
+                            "log_lines": log_text.count("the identity database failed"),
+                            "ok": set(statuses) == {503}
+                            and log_text.count("the identity database failed") >= 1})  # fmt: skip
+            continue
+        srv.close()
+        _damage(db, how, rng)
+        refused = cli("serve", "--state-dir", str(state))
+        line = refused.stderr.strip()
+        one_line = (refused.returncode == 2 and refused.stdout == "" and "\n" not in line
+                    and "acs-emulator reset" in line)  # fmt: skip
+        reset = cli("reset", "--state-dir", str(state))
+        again = ServeProcess(state).start()
+        try:
+            probe = RawClient(again.port, again.key, again.ca_cert)
+            try:
+                listed = probe.call("GET", "/_emulator/identities")
+                created = probe.create(with_token=True)[0]
+            finally:
+                probe.close()
+        finally:
+            again.close()
+        results.append({"damage": how, "refused": line, "reset_rc": reset.returncode,
+                        "after_reset": (listed[0], len(listed[1]["value"]), created),
+                        "ok": one_line and reset.returncode == 0
+                        and listed[0] == 200 and created == 201})  # fmt: skip
+    return results
 
 
 # --------------------------------------------------------------------------- fuzzing
@@ -1001,23 +1209,28 @@ def print_load(out) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Long load / fault / fuzz runs with a summary.")
-    ap.add_argument("--only", default="load,faults,fuzz,hostile")
+    ap.add_argument("--only", default="load,faults,fuzz,hostile,slow,memory,corruption")
     ap.add_argument("--clients", type=int, default=4, help="K SDK + K raw threads")
     ap.add_argument("--load-ops", type=int, default=400, help="operations per client")
     ap.add_argument("--load-seconds", type=float, default=30.0)
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--fuzz", type=int, default=3000, help="generated requests")
     ap.add_argument("--seed", type=int, default=None, help="fuzz seed (default: derandomized)")
+    ap.add_argument("--stalled", type=int, default=1500, help="stalled connections (memory)")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     out: dict = {}
     failures = []
+    summary: list[str] = []  # one line per long form, printed together at the end
     t_all = time.perf_counter()
 
     if "load" in only:
         section_load(args, out)
         print_load(out)
         failures += [f"load: {n}" for n, r in out.items() if r.unexpected]
+        res = out["load emulator sdk+raw"]
+        summary.append(f"load: {res.total} mixed requests, {res.total / res.wall:.0f} req/s, "
+                       f"{sum(len(r.unexpected) for r in out.values())} unexpected")  # fmt: skip
 
     if "faults" in only:
         with tempfile.TemporaryDirectory() as d:
@@ -1029,11 +1242,42 @@ def main(argv=None) -> int:
                 for k, v in f.items():
                     print(f"  {k}: {v}")
                 print("  integrity_check after every kill: ok")
+                summary.append(f"SIGKILL: {f['cycles']} kills, {f['acked'].get('create', 0)} "
+                               f"acknowledged creates, {f['checks']} checks, 0 lost")  # fmt: skip
             except AssertionError as exc:
                 failures.append(f"faults: {exc}")
                 print("faults FAILED:", exc)
+                summary.append(f"SIGKILL: FAILED {exc}"[:200])
 
-    if "fuzz" in only or "hostile" in only:
+    if "corruption" in only:
+        with tempfile.TemporaryDirectory() as d:
+            print("\n== Damaged databases (600 identities each) ==")
+            res = run_corruption(Path(d))
+            for r in res:
+                print("  ", r)
+            bad = [r["damage"] for r in res if not r["ok"]]
+            failures += [f"corruption: {b}" for b in bad]
+            summary.append(f"corruption: {len(res) - len(bad)}/{len(res)} kinds of damage "
+                           "refused at start with one line (or 503 while running), "
+                           "recovered by reset" + (f"; FAILED: {bad}" if bad else ""))  # fmt: skip
+
+    if "memory" in only:
+        with tempfile.TemporaryDirectory() as d:
+            print(f"\n== Memory: {args.stalled} stalled connections per kind ==")
+            res = run_memory(Path(d) / "state", args.stalled)
+            parts = []
+            for r in res:
+                print(f"  {r['kind']:12} opened in {r['open_s']:5.1f} s; RSS {r['before_mb']:.0f}"
+                      f" MB before, {r['held_mb']:.0f} MB held (peak {r['peak_mb']:.0f}), "
+                      f"{r['after_mb']:.0f} MB after close; served meanwhile: "
+                      f"{r['served_meanwhile']}")  # fmt: skip
+                parts.append(f"{r['kind']} peak {r['peak_mb']:.0f} MB -> {r['after_mb']:.0f}")
+                if r["peak_mb"] > 200 or not r["served_meanwhile"]:
+                    failures.append(f"memory: {r['kind']} peak {r['peak_mb']:.0f} MB")
+            summary.append(f"memory: {args.stalled} stalled connections: " + ", ".join(parts)
+                           + " MB after close (bound 200 MB)")  # fmt: skip
+
+    if only & {"fuzz", "hostile", "slow"}:
         from helpers.emulator import start
 
         with tempfile.TemporaryDirectory() as d, start(d) as emu:
@@ -1047,27 +1291,38 @@ def main(argv=None) -> int:
                     print(
                         "  statuses:", dict(sorted(fz.statuses.items(), key=lambda kv: str(kv[0])))
                     )
+                    summary.append(f"fuzz: {fz.sent} requests, no 5xx, every error an envelope")
                 except AssertionError as exc:
                     failures.append(f"fuzz: {exc}")
                     print("fuzz FAILED:", exc)
+                    summary.append(f"fuzz: FAILED {exc}"[:200])
             if "hostile" in only:
                 print("\n== Oversized bodies: time to 413 ==")
+                worst = 0.0
                 for size, chunked in [
                     (s, False) for s in (2**21, 10 * 2**20, 100 * 2**20, 2**30)
                 ] + [(2**30, True)]:
                     el, head, at, sent = time_to_413(
                         emu.port, emu.access_key, emu.ca_cert, size, chunked
                     )
+                    worst = max(worst, el)
                     kind = "chunked (no length) " if chunked else f"Content-Length {size:>13,d}"
                     print(f"  {kind}: {head.split(b' ')[1].decode()} after {el * 1e3:6.1f} ms "
-                          f"({at / 2**20:.1f} MiB sent by then); connection closed after "
-                          f"{sent / 2**20:.1f} MiB")  # fmt: skip
+                          f"({at / 2**20:.1f} MiB sent by then); the client sent "
+                          f"{sent / 2**20:.1f} MiB in all, discarded by the service")  # fmt: skip
+                summary.append(f"oversized bodies: 413 within {worst * 1e3:.0f} ms up to 1 GiB")
+            if "slow" in only:
                 s = slowloris(emu.port, emu.access_key, emu.ca_cert, emu.ca_bundle, 200, 10)
                 print(f"\n== Slowloris: {s['held']} slow/silent connections held 10 s ==")
                 print(f"  meanwhile {s['requests']} create+issue pairs through the SDK: "
                       f"p50 {s['p50_s'] * 1e3:.1f} ms, max {s['max_s'] * 1e3:.1f} ms")  # fmt: skip
+                summary.append(f"slow connections: {s['held']} held 10 s, {s['requests']} SDK "
+                               f"pairs meanwhile, max {s['max_s'] * 1e3:.0f} ms")  # fmt: skip
 
-    print(f"\nstress finished in {time.perf_counter() - t_all:.0f} s; "
+    print("\n== Summary ==")
+    for line in summary:
+        print(line)
+    print(f"stress finished in {time.perf_counter() - t_all:.0f} s; "
           + ("FAILURES: " + " | ".join(failures) if failures else "all checks passed"))  # fmt: skip
     return 1 if failures else 0
 

@@ -417,30 +417,20 @@ def attendees(room: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _remove_exports(folder: Path) -> int:
-    """The trainer's exported hand-out CSVs (tokens inside) go, whatever else is kept; returns
-    how many files went.
-
-    helpers.bulk.remove_exports() when the installed helpers have it; otherwise the CSV files in
-    the working copy, where the bulk notebook's relative export path puts them.
-    """
+def _remove_exports(home: Path) -> int:
+    """The attendee's exported hand-out CSVs (tokens inside) go, whatever else is kept: those in
+    the bulk form's default folder (in their home) and in their working copy. Only files in the
+    lab's own export format are removed (helpers.bulk.remove_exports); returns how many went."""
     from helpers import bulk
 
-    if hasattr(bulk, "remove_exports"):
-        removed = bulk.remove_exports(folder)
-        if isinstance(removed, int):
-            return removed
-        return len(removed) if hasattr(removed, "__len__") else 0
-    found = sorted(folder.rglob("*.csv")) if folder.is_dir() else []
-    for path in found:
-        path.unlink()
-    return len(found)
+    folders = [home / bulk.default_export_dir().name, home / COPY]
+    return sum(len(bulk.remove_exports(folder).removed) for folder in folders)
 
 
 def reset_files(home: Path) -> str:
     """Fresh notebook copies (the old ones kept aside) and an empty local service state."""
     copy = home / COPY
-    removed = _remove_exports(copy)
+    removed = _remove_exports(home)
     done = working_copy.reset(copy=copy)
     shutil.rmtree(home / SERVICE_STATE, ignore_errors=True)
     parts = [f"{done.copied} fresh notebooks", "empty ACS service state"]

@@ -390,3 +390,46 @@ def _deleted_cannot_get_tokens(client: Any, admin: Any, *, identity: Any = None)
     except Exception:  # any refusal is the expected outcome here
         return _done(_("The identity is deleted: the service refuses to issue it a token."))
     return _not_yet(_("The service still issues tokens to that identity: delete it first."))
+
+
+# --------------------------------------------------------------------------- lesson 10: Teams users
+
+_NOTHING_YET_TEAMS = N_(
+    "Nothing to check yet: assign the result of client.get_token_for_teams_user(...) to the "
+    "variable."
+)
+_STILL_THE_ENTRA_TOKEN = N_(
+    "That is still the Teams user's Entra ID token: exchange it with "
+    "client.get_token_for_teams_user(token, client_id, user_object_id)."
+)
+_AN_ACS_IDENTITYS_TOKEN = N_(
+    "That token belongs to an ACS identity, not to a Teams user: use get_token_for_teams_user."
+)
+_ANOTHER_TEAMS_USER = N_(
+    "That token belongs to another Teams user: exchange the Entra ID token of the user asked for."
+)
+
+
+@exercise("10-teams")
+def _teams_users_token(client: Any, admin: Any, *, token: Any = None, user_object_id: Any = None):
+    if _missing(token):
+        return _not_yet(_(_NOTHING_YET_TEAMS))
+    text = _token_text(token)
+    if text is None:
+        return _not_yet(_(_NOTHING_YET_TEAMS))
+    try:
+        claims = decode_token(text).claims
+    except TokenFormatError:
+        claims = {}
+    if "skypeid" not in claims and claims.get("aud") == "https://auth.msft.communication.azure.com":
+        return _not_yet(_(_STILL_THE_ENTRA_TOKEN))
+    seen = _inspect(admin, text)
+    if seen.identity_id and seen.identity_id.startswith("8:acs:"):
+        return _not_yet(_(_AN_ACS_IDENTITYS_TOKEN))
+    wanted = f"8:orgid:{str(user_object_id or '').strip().lower()}"
+    problem = _token_problem(seen, None)
+    if problem:
+        return problem
+    if (seen.identity_id or "").lower() != wanted:
+        return _not_yet(_(_ANOTHER_TEAMS_USER))
+    return _done(_("The service issued an ACS access token to that Teams user."))

@@ -188,6 +188,8 @@ class TeamsUserToken:
     token: str
     expires_on_raw: str
     expires_at: datetime
+    # The SDK call that made it (the Entra token shown by name only).
+    call: SdkCall | None = field(default=None, repr=False, compare=False)
 
     @property
     def identity_id(self) -> str:
@@ -733,7 +735,7 @@ def exchange_teams_token(
         ) from None
     raw = str(access_token.expires_on)
     return TeamsUserToken(user.lower(), app.lower(), access_token.token, raw,
-                          parse_expires_on(access_token.expires_on))  # fmt: skip
+                          parse_expires_on(access_token.expires_on), call)  # fmt: skip
 
 
 _NO_INTROSPECTION = N_(

@@ -27,6 +27,8 @@ ACS_SCOPE = "https://communication.azure.com//.default"
 ENTRA_AUDIENCE = "https://communication.azure.com"
 ENTRA_ISSUER = "https://login.acs-identity-lab.local/emulator/v2.0"
 ENTRA_LIFETIME = 3600
+# Entra ID access tokens live 60-90 minutes (up to 24 h with some policies); never longer.
+MAX_BEARER_LIFETIME = 24 * 3600
 _SCHEME = "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256"
 _AUTH_RE = re.compile(re.escape(_SCHEME) + r"&Signature=([A-Za-z0-9+/=]+)")
 
@@ -60,15 +62,16 @@ def sign_request(
     }
 
 
-def verify_hmac(
+def verify_hmac_headers(
     method: str,
     target: str,
     headers,
-    body: bytes,
     key: bytes,
     now: dt.datetime | None = None,
-) -> None:
-    """Raise Denied unless the request carries a valid signature over its raw target."""
+) -> str:
+    """Raise Denied unless the headers carry a valid signature over the raw target; return the
+    content hash they claim. Needs no body byte, so a request is authenticated before any of
+    its body is stored (the body is then checked against the claimed hash as it streams)."""
     auth = headers.get("Authorization") or ""
     date = headers.get("x-ms-date") or ""
     sha = headers.get("x-ms-content-sha256")
@@ -86,18 +89,38 @@ def verify_hmac(
     if abs(now - when) > MAX_SKEW:
         raise Denied()
     expected = _signature(key, f"{method}\n{target}\n{date};{host};{sha}")
-    # Compare both the signature and the body hash in constant time, and only then decide,
-    # so timing does not say which one was wrong.
-    sig_ok = hmac.compare_digest(expected.encode(), m.group(1).encode())
-    body_ok = hmac.compare_digest(content_hash(body).encode(), sha.encode("utf-8", "replace"))
-    if not (sig_ok and body_ok):
+    if not hmac.compare_digest(expected.encode(), m.group(1).encode()):
+        raise Denied()
+    return sha
+
+
+def verify_body_hash(claimed: str, body_digest: bytes) -> None:
+    """Raise Denied unless the body's SHA-256 is the one the (already verified) signature
+    covers. Only a holder of the key gets this far, so which check failed tells an attacker
+    nothing."""
+    actual = base64.b64encode(body_digest).decode("ascii")
+    if not hmac.compare_digest(actual.encode(), claimed.encode("utf-8", "replace")):
         raise Denied()
 
 
+def verify_hmac(
+    method: str,
+    target: str,
+    headers,
+    body: bytes,
+    key: bytes,
+    now: dt.datetime | None = None,
+) -> None:
+    """Raise Denied unless the request carries a valid signature over its raw target and body."""
+    claimed = verify_hmac_headers(method, target, headers, key, now)
+    verify_body_hash(claimed, hashlib.sha256(body).digest())
+
+
 def verify_bearer(token: str, public_key) -> dict:
-    """Raise Denied unless `token` was minted by this state dir's local Entra stand-in."""
+    """Raise Denied unless `token` was minted by this state dir's local Entra stand-in, with no
+    longer a lifetime than Entra ID gives (24 h at most from iat/nbf to exp)."""
     try:
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             public_key,
             algorithms=["RS256"],
@@ -107,6 +130,14 @@ def verify_bearer(token: str, public_key) -> dict:
         )
     except jwt.InvalidTokenError:
         raise Denied() from None
+    # PyJWT accepts anything int() takes (a numeric string too); a time must be a JSON number,
+    # and a bool is not one.
+    times = [claims[k] for k in ("iat", "nbf") if k in claims]
+    if any(isinstance(t, bool) or not isinstance(t, int | float) for t in [*times, claims["exp"]]):
+        raise Denied()
+    if claims["exp"] - min(times) > MAX_BEARER_LIFETIME:
+        raise Denied()
+    return claims
 
 
 def decode_key(access_key: str) -> bytes:

@@ -101,6 +101,29 @@ class InvalidAccessToken(AcsError):
     lists_api_versions = False
 
 
+class RequestHeadersTooLarge(AcsError):
+    status = 431
+    code = "RequestHeaderFieldsTooLarge"
+    message = "The request headers exceed the 16 KiB limit."
+
+
+class ServiceUnavailable(AcsError):
+    # The storage (SQLite) failed: damaged, unreadable or full. A 503, not a 500: it is the
+    # state of the service, not a bug, and the message says how to recover.
+    status = 503
+    code = "ServiceUnavailable"
+    message = (
+        "The local service cannot use its identity database; see the service's console. "
+        "Stop it, then restore the database or run `acs-emulator reset`."
+    )
+
+
+class ServerBusy(AcsError):
+    status = 503
+    code = "ServerBusy"
+    message = "Too many request bodies are being received at once; retry in a moment."
+
+
 class InternalError(AcsError):
     status = 500
     code = "InternalError"

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import ipaddress
+import json
 import logging
 import os
+import select
+import shlex
 import signal
 import sqlite3
 import ssl
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from tornado.httpserver import HTTPServer
+from tornado.iostream import SSLIOStream, UnsatisfiableReadError
 from tornado.netutil import bind_sockets
 
-from ..settings import is_loopback
+from ..settings import CONNECTION_STRING_VAR, is_loopback
+from . import errors
 from .auth import decode_key
 from .entra import LocalEntraID, ManagedIdentityEndpoint
 from .routes import TRANSPORT_LIMIT, Service, make_app
-from .state import default_state_dir, ensure_state
+from .state import PID_FILE, StateError, ensure_state, state_root, write_atomic
 from .store import Store
 from .tokens import TokenService
 
@@ -33,6 +42,92 @@ log = logging.getLogger("helpers.emulator")
 # never block other clients: the server is asynchronous).
 IDLE_TIMEOUT = 30.0
 BODY_TIMEOUT = 30.0
+# tornado stops reading a request head at this size (what a silent connection can make the
+# service hold); heads between routes.MAX_HEADERS and this get the 431 envelope from the
+# handler, longer ones a best-effort 431 (see _HeadLimitStream).
+HEAD_LIMIT = 32 * 1024
+
+
+class _HeaderSafeLog(logging.Filter):
+    """tornado logs a malformed request as "Malformed HTTP message from <peer>: <error>", and
+    the error quotes the offending header value in full: a bearer token or an HMAC signature
+    with one control byte in it would reach the console. Keep the line, drop the value."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("Malformed HTTP message"):
+            peer = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg = "Malformed HTTP message from %s (answered 400; details not logged)"
+            record.args = (peer,)
+        return True
+
+
+_header_safe_log = _HeaderSafeLog()
+logging.getLogger("tornado.general").addFilter(_header_safe_log)
+
+_HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"Content-Type: " + errors.CONTENT_TYPE.encode() + b"\r\n"
+    b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+)
+
+
+class _HeadLimitStream(SSLIOStream):
+    """tornado closes a connection whose request head passes HEAD_LIMIT without a word; this
+    stream first tries to send the 431 envelope. Best effort: a client that has sent its whole
+    head reads it, one still sending may see a reset."""
+
+    def close(self, exc_info=False) -> None:
+        head_read = getattr(self, "_read_regex", None) is not None
+        if isinstance(exc_info, UnsatisfiableReadError) and head_read and not self.closed():
+            body = errors.RequestHeadersTooLarge().body()
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                self.socket.send((_HEAD_TOO_LARGE % len(body)) + body)
+                # Read what has already arrived: closing with unread bytes would make the
+                # kernel send a reset, which can destroy the answer on its way.
+                for _ in range(16):
+                    if not self.socket.recv(65536):
+                        break
+        super().close(exc_info)
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None elsewhere (musl, macOS, Windows)."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError, ImportError):
+        return None
+
+
+_TRIM = _malloc_trim()
+# After a burst of at least this many connections has mostly closed, hand freed memory back.
+TRIM_AFTER = 64
+
+
+class _Server(HTTPServer):
+    """tornado's HTTPServer, plus: the 431 stream, and freed memory handed back to the system
+    after a burst of connections (glibc otherwise keeps freed heap pages resident)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._open = self._peak = 0
+
+    def handle_stream(self, stream, address) -> None:
+        if type(stream) is SSLIOStream:
+            stream.__class__ = _HeadLimitStream
+        self._open += 1
+        self._peak = max(self._peak, self._open)
+        super().handle_stream(stream, address)
+
+    def on_close(self, server_conn) -> None:
+        super().on_close(server_conn)
+        self._open -= 1
+        if self._peak >= TRIM_AFTER and self._open <= self._peak // 4:
+            self._peak = self._open
+            if _TRIM is not None:
+                gc.collect()  # connections hold reference cycles: free them first
+                _TRIM(0)
 
 
 class ListenError(OSError):
@@ -41,7 +136,7 @@ class ListenError(OSError):
 
 # What a damaged or unusable state dir raises while it is read (files missing or unreadable,
 # JSON, PEM or certificate content broken, a database file that is not SQLite).
-STATE_ERRORS = (OSError, ValueError, KeyError, TypeError, sqlite3.Error)
+STATE_ERRORS = (StateError, OSError, ValueError, KeyError, TypeError, sqlite3.Error)
 
 
 def _url_host(host: str) -> str:
@@ -130,10 +225,11 @@ class Emulator:
     async def _main(self, service: Service) -> None:
         self._stop_event = asyncio.Event()
         # Everything that can fail without a socket comes first, so a failure leaks none.
-        server = HTTPServer(
+        server = _Server(
             make_app(service),
             ssl_options=self._ssl_context(),
             max_body_size=TRANSPORT_LIMIT,
+            max_header_size=HEAD_LIMIT,
             idle_connection_timeout=IDLE_TIMEOUT,
             body_timeout=BODY_TIMEOUT,
         )
@@ -166,6 +262,9 @@ class Emulator:
         """Start serving in a daemon thread; returns once the socket is listening."""
         if self._thread is not None:
             return self
+        warning = remote_access_warning(self.host)
+        if warning:
+            log.warning("%s", warning)
         # A restart after stop(): wait for the new server, and report its own failure only.
         self._ready.clear()
         self._error = None
@@ -200,19 +299,36 @@ def start(state_dir=None, port: int = 0, host: str = "127.0.0.1") -> Emulator:
     return Emulator(state_dir=state_dir, port=port, host=host).start()
 
 
+def remote_access_warning(host: str) -> str | None:
+    """The warning for a bind address other machines can reach (None for loopback)."""
+    if is_loopback(host):
+        return None
+    return (
+        f"listening on {host}, which other machines can reach; anyone there who "
+        "learns the access key can use this service. It is meant for local use only "
+        "(host 127.0.0.1)."
+    )
+
+
+def export_values(emu: Emulator) -> dict[str, str]:
+    """The variables that point the SDKs (sync, aio, JS) at this emulator, in print order."""
+    return {
+        CONNECTION_STRING_VAR: emu.connection_string,
+        "REQUESTS_CA_BUNDLE": emu.ca_bundle,
+        "SSL_CERT_FILE": emu.ca_bundle,
+        "NODE_EXTRA_CA_CERTS": emu.ca_cert,
+        # Entra ID offline: the endpoint alone, plus the managed-identity variables that
+        # DefaultAzureCredential reads (entra.py).
+        "COMMUNICATION_SERVICES_ENDPOINT": emu.endpoint,
+        **emu.managed_identity.variables(),
+    }
+
+
 def exports(emu: Emulator) -> str:
-    """Shell lines that point the SDKs (sync, aio, JS) at this emulator."""
+    """`export NAME=value` lines, each value shell-quoted: safe to `eval` whatever the paths
+    hold (spaces, quotes, `$(...)`)."""
     return "\n".join(
-        [
-            f"export COMMUNICATION_SERVICES_CONNECTION_STRING='{emu.connection_string}'",
-            f"export REQUESTS_CA_BUNDLE='{emu.ca_bundle}'",
-            f"export SSL_CERT_FILE='{emu.ca_bundle}'",
-            f"export NODE_EXTRA_CA_CERTS='{emu.ca_cert}'",
-            # Entra ID offline: the endpoint alone, plus the managed-identity variables that
-            # DefaultAzureCredential reads (entra.py).
-            f"export COMMUNICATION_SERVICES_ENDPOINT='{emu.endpoint}'",
-            *(f"export {k}='{v}'" for k, v in emu.managed_identity.variables().items()),
-        ]
+        f"export {name}={shlex.quote(value)}" for name, value in export_values(emu).items()
     )
 
 
@@ -223,22 +339,86 @@ def cli_error(text: str) -> int:
 
 
 def state_dir_error(state_dir, exc: BaseException) -> int:
-    root = Path(state_dir).expanduser() if state_dir else default_state_dir()
+    if isinstance(exc, StateError):
+        return cli_error(str(exc))  # already says what is wrong and how to recover
+    root = state_root(state_dir)
     return cli_error(
         f"can't use the state dir {root}: {type(exc).__name__}: {exc}; fix it, or move it "
         "away to start afresh (new keys), or pass another --state-dir"
     )
 
 
-def serve_forever(host: str = "127.0.0.1", port: int = 0, state_dir=None) -> int:
-    """Serve until SIGINT/SIGTERM; print the export lines first. Returns the exit code."""
-    if not is_loopback(host):
-        print(
-            f"warning: listening on {host}, which is reachable from other machines; "
-            "the emulator is meant for local use only.",
-            file=sys.stderr,
-            flush=True,
-        )
+# --- `serve` as a process: pid file, background start, stop, env -------------------------
+
+
+def _pid_is_a_service(pid: int) -> bool:
+    """True while `pid` is alive and (where /proc tells) an acs-emulator process."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's: never treat it as stale
+    except OSError:
+        return False
+    if not Path("/proc/self/cmdline").exists():
+        return True  # no /proc (macOS, Windows): trust the pid
+    try:
+        text = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    # A pid reused by an unrelated program is not our service.
+    return b"helpers.emulator" in text or b"acs-emulator" in text
+
+
+def running_service(state_dir) -> dict | None:
+    """What the pid file says about the `serve` process for this state dir, if it still runs:
+    {"pid", "host", "port"}. A stale pid file (process gone) counts as none."""
+    try:
+        info = json.loads((state_root(state_dir) / PID_FILE).read_text())
+        pid, host, port = int(info["pid"]), str(info["host"]), int(info["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid == os.getpid() or not _pid_is_a_service(pid):
+        return None
+    return {"pid": pid, "host": host, "port": port}
+
+
+def _write_pid_file(emu: Emulator) -> None:
+    info = {"pid": os.getpid(), "host": emu.host, "port": emu.port}
+    write_atomic(emu.state_dir / PID_FILE, json.dumps(info).encode())
+
+
+def _remove_pid_file(emu: Emulator) -> None:
+    path = emu.state_dir / PID_FILE
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        if json.loads(path.read_text())["pid"] == os.getpid():
+            path.unlink()
+
+
+def _raise_open_file_limit() -> None:
+    """Each connection is a file descriptor: allow as many as the system lets this user have,
+    so a burst of connections is served (or timed out) instead of failing accept()."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # Windows, or not allowed: the default limit stays
+
+
+def serve_forever(
+    host: str = "127.0.0.1", port: int = 0, state_dir=None, detached: bool = False
+) -> int:
+    """Serve until SIGINT/SIGTERM; print the export lines first. Returns the exit code.
+
+    One `serve` per state dir: its pid file lets `acs-emulator env` and `stop` find it.
+    `detached` (the child that `serve --background` starts) closes stdout after the export
+    lines, which tells the waiting parent that the service is up.
+    """
     stop = threading.Event()
 
     def _on_signal(signum, frame) -> None:
@@ -246,6 +426,14 @@ def serve_forever(host: str = "127.0.0.1", port: int = 0, state_dir=None) -> int
 
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
+        other = running_service(state_dir)
+        if other:
+            return cli_error(
+                f"a service for the state dir {state_root(state_dir)} is already running "
+                f"(pid {other['pid']}, port {other['port']}); `acs-emulator env` prints its "
+                "variables, `acs-emulator stop` stops it"
+            )
+        _raise_open_file_limit()
         try:
             emu = start(state_dir=state_dir, port=port, host=host)
         except ListenError as exc:
@@ -253,13 +441,115 @@ def serve_forever(host: str = "127.0.0.1", port: int = 0, state_dir=None) -> int
         except STATE_ERRORS as exc:
             return state_dir_error(state_dir, exc)
         try:
+            _write_pid_file(emu)
             print(exports(emu), flush=True)
+            if detached:
+                with open(os.devnull, "wb") as null:
+                    os.dup2(null.fileno(), sys.stdout.fileno())
             log.info("serving %s (resource %s)", emu.endpoint, emu.resource_id)
             while not stop.wait(0.5):
                 pass
         finally:
+            _remove_pid_file(emu)
             emu.stop()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    return 0
+
+
+SERVE_LOG = "serve.log"
+
+
+def serve_background(host: str = "127.0.0.1", port: int = 0, state_dir=None,
+                     timeout: float = 60.0) -> int:  # fmt: skip
+    """Start `serve` as a detached process; print its export lines once it is serving, then
+    return (so `eval "$(acs-emulator serve --background)"` returns too). Its log goes to
+    serve.log in the state dir; `acs-emulator stop` ends it."""
+    try:
+        root = ensure_state(state_dir).root
+    except STATE_ERRORS as exc:
+        return state_dir_error(state_dir, exc)
+    log_path = root / SERVE_LOG
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    offset = os.lseek(fd, 0, os.SEEK_END)
+    command = [sys.executable, "-m", "helpers.emulator", "serve", "--host", host,
+               "--port", str(port), "--state-dir", str(root), "--detached"]  # fmt: skip
+    extra = {"start_new_session": True} if os.name != "nt" else {
+        "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+    }  # fmt: skip
+    try:
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=fd, **extra
+        )
+    finally:
+        os.close(fd)
+    out = b""
+    deadline = time.monotonic() + timeout
+    with child.stdout:
+        while time.monotonic() < deadline:  # until the child closes stdout, or exits
+            if os.name != "nt":
+                ready, _, _ = select.select([child.stdout], [], [], 0.5)
+                if not ready:
+                    continue
+            piece = child.stdout.read1(65536)
+            if not piece:
+                break
+            out += piece
+    if child.poll() is None and out.startswith(b"export "):
+        sys.stdout.write(out.decode())
+        sys.stdout.flush()
+        print(f"acs-emulator: serving in the background (pid {child.pid}, log {log_path}); "
+              "`acs-emulator stop` stops it", file=sys.stderr, flush=True)  # fmt: skip
+        return 0
+    if child.poll() is None:
+        child.kill()
+    code = child.wait(10)
+    with open(log_path, "rb") as fh:
+        fh.seek(offset)
+        lines = fh.read().decode("utf-8", "replace").strip().splitlines()
+    said = [ln for ln in lines if ln.startswith("acs-emulator: ")]
+    if said:
+        print(said[-1], file=sys.stderr, flush=True)
+        return code or 2
+    return cli_error(f"the service did not start within {timeout:.0f} s; see {log_path}")
+
+
+def stop_service(state_dir=None, timeout: float = 15.0) -> int:
+    """SIGTERM the `serve` process of this state dir and wait for it to exit."""
+    root = state_root(state_dir)
+    info = running_service(state_dir)
+    if info is None:
+        with contextlib.suppress(OSError):
+            (root / PID_FILE).unlink()  # stale, if there was one
+        print(f"acs-emulator: no service is running for the state dir {root}", file=sys.stderr)
+        return 0
+    try:
+        os.kill(info["pid"], signal.SIGTERM)
+    except PermissionError:
+        return cli_error(f"the service (pid {info['pid']}) belongs to another user; not stopped")
+    except ProcessLookupError:
+        return 0  # it ended meanwhile
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _pid_is_a_service(info["pid"]):
+            print(f"acs-emulator: stopped the service (pid {info['pid']})", file=sys.stderr)
+            return 0
+        time.sleep(0.1)
+    return cli_error(f"the service (pid {info['pid']}) did not stop within {timeout:.0f} s")
+
+
+def print_env(state_dir=None) -> int:
+    """Print the export lines of the `serve` process running for this state dir."""
+    info = running_service(state_dir)
+    if info is None:
+        return cli_error(
+            f"no service is running for the state dir {state_root(state_dir)}; start one with "
+            "`acs-emulator serve --background`"
+        )
+    try:
+        emu = Emulator(state_dir=state_dir, host=info["host"], port=info["port"])
+    except STATE_ERRORS as exc:
+        return state_dir_error(state_dir, exc)
+    print(exports(emu), flush=True)
     return 0

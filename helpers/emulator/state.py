@@ -7,7 +7,10 @@ import contextlib
 import json
 import os
 import secrets
+import sqlite3
+import stat
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +27,21 @@ TOKEN_KEY_FILE = "token-signing-key.pem"
 ENTRA_KEY_FILE = "entra-signing-key.pem"
 DB_FILE = "identities.sqlite3"
 LAST_SERVE_FILE = "last-serve.json"
+PID_FILE = "serve.pid"
 LOCK_FILE = ".init.lock"
+PRIVATE_FILES = (ACCESS_KEY_FILE, TOKEN_KEY_FILE, ENTRA_KEY_FILE, tls.CA_KEY, tls.SERVER_KEY)
+# An HMAC-SHA256 key shorter than this is too easy to guess; an empty one is no key at all.
+MIN_KEY_BYTES = 32
+_RESET_HINT = "run `acs-emulator reset` to set it aside and start with no identities"
+
+
+class StateError(Exception):
+    """The state dir can't be used safely. The message is one line: what is wrong and how to
+    recover. The service refuses to start rather than start afresh silently."""
+
+
+class DamagedDatabase(StateError):
+    """The identity database is missing, empty or damaged while the keys exist."""
 
 
 def default_state_dir() -> Path:
@@ -41,6 +58,11 @@ def default_state_dir() -> Path:
     else:
         base = Path.home() / ".local" / "state"
     return base / "acs-identity-lab" / "emulator"
+
+
+def state_root(state_dir: str | os.PathLike | None = None) -> Path:
+    """The folder a state_dir argument means (None: the default one)."""
+    return Path(state_dir).expanduser() if state_dir else default_state_dir()
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -151,9 +173,129 @@ class State:
         return f"State(root={str(self.root)!r}, resource_id={self.resource_id!r})"
 
 
+def _check_folder(root: Path) -> None:
+    """Refuse a state dir another user owns or can write to: they could swap the keys or the
+    CA (POSIX only; on Windows the user's profile folder protects it)."""
+    if not hasattr(os, "getuid"):
+        return
+    info = root.stat()
+    if info.st_uid != os.getuid():
+        raise StateError(
+            f"the state dir {root} belongs to another user (uid {info.st_uid}); use a folder of "
+            "your own (--state-dir, or ACS_EMULATOR_HOME)"
+        )
+    if info.st_mode & 0o022:
+        raise StateError(
+            f"the state dir {root} can be written by other users (mode "
+            f"{stat.S_IMODE(info.st_mode):o}); run `chmod go-w {root}`, or use another state dir"
+        )
+
+
+def _check_private_files(root: Path) -> None:
+    if not hasattr(os, "getuid"):
+        return
+    for name in PRIVATE_FILES:
+        path = root / name
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            raise StateError(
+                f"{path} is not a file of yours; restore it from a backup, or delete it to have "
+                "a new one made (for the access key: clients then need the new connection string)"
+            )
+        if info.st_mode & 0o077:
+            raise StateError(
+                f"{path} can be read by other users (mode {stat.S_IMODE(info.st_mode):o}); "
+                f"run `chmod 600 {path}`, and if others may have read it, delete it to have a "
+                "new one made"
+            )
+
+
+def check_access_key(path: Path) -> None:
+    """Refuse an access key that is not base64 or shorter than MIN_KEY_BYTES (an empty file
+    would otherwise turn authentication off: anyone could sign with the empty key)."""
+    text = path.read_text().strip()
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raw = None
+    if raw is None or len(raw) < MIN_KEY_BYTES:
+        what = "is not base64" if raw is None else (
+            "is empty" if not raw else f"has only {len(raw)} bytes"
+        )  # fmt: skip
+        raise StateError(
+            f"the access key in {path} {what} (at least {MIN_KEY_BYTES} random bytes, base64, "
+            "are needed); restore it from a backup, or delete the file to have a new key made "
+            "at the next start (clients then need the new connection string)"
+        )
+
+
+def database_problem(db_path: Path) -> str | None:
+    """Why the identity database can't be trusted, or None. Missing and 0-byte files count:
+    next to existing keys they mean identities were lost, not that this is a first start."""
+    try:
+        size = db_path.stat().st_size
+    except FileNotFoundError:
+        return "is missing"
+    if size == 0:
+        return "is empty (0 bytes)"
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error as exc:
+        return f"can't be opened ({exc})"
+    try:
+        db.execute("PRAGMA busy_timeout=30000")
+        verdict = db.execute("PRAGMA quick_check").fetchall()
+        if verdict != [("ok",)]:
+            return f"is damaged (quick_check: {str(verdict[0][0])[:120]})"
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "identities" not in names:
+            return "holds no identity table"
+    except sqlite3.Error as exc:
+        return f"is damaged ({exc})"
+    finally:
+        db.close()
+    return None
+
+
+def _create_database(db_path: Path) -> None:
+    from .store import SCHEMA
+
+    db = sqlite3.connect(str(db_path), isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(SCHEMA)
+    finally:
+        db.close()
+
+
+def set_database_aside(root: Path) -> Path | None:
+    """Move a damaged database (and its WAL files) to identities.sqlite3.damaged-<time> and
+    make an empty one; return the new name of the old file (None if there was none)."""
+    with locked(root):
+        db = root / DB_FILE
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        moved = None
+        for suffix in ("", "-wal", "-shm"):
+            src = root / (DB_FILE + suffix)
+            if src.exists():
+                dest = root / f"{DB_FILE}.damaged-{stamp}{suffix}"
+                os.replace(src, dest)
+                moved = moved or dest
+        _create_database(db)
+        return moved
+
+
 def ensure_state(state_dir: str | os.PathLike | None = None) -> State:
-    """Create any missing piece of the state dir (race-safe) and return it."""
-    root = Path(state_dir).expanduser() if state_dir else default_state_dir()
+    """Create any missing piece of the state dir (race-safe), check the rest, return it.
+
+    Raises StateError (one line: what is wrong, how to recover) rather than start afresh on
+    anything damaged: a folder others own or can write, a weak access key, a database that is
+    missing, empty or fails quick_check next to existing keys.
+    """
+    root = state_root(state_dir)
     root.parent.mkdir(parents=True, exist_ok=True)
     try:
         root.mkdir()
@@ -164,18 +306,32 @@ def ensure_state(state_dir: str | os.PathLike | None = None) -> State:
         # Only a folder made here: an existing one (`--state-dir .`, ACS_EMULATOR_HOME=~) is
         # the user's, and keeps its mode. The key files are 0600 either way.
         os.chmod(root, 0o700)
+    _check_folder(root)
     with locked(root):
+        _check_private_files(root)
         res_path = root / RESOURCE_FILE
-        if not res_path.exists():
-            write_atomic(res_path, json.dumps({"resourceId": str(uuid.uuid4())}).encode())
-        resource_id = json.loads(res_path.read_text())["resourceId"]
+        first_start = not res_path.exists()
+        # The database first and resource.json last: resource.json marks a state dir whose
+        # database must exist from then on. (A database already there is judged below.)
+        if first_start and not (root / DB_FILE).exists():
+            _create_database(root / DB_FILE)
         key_path = root / ACCESS_KEY_FILE
         if not key_path.exists():
             # Same shape as a real ACS key: base64 of 64 random bytes.
             key = base64.b64encode(secrets.token_bytes(64))
             write_atomic(key_path, key + b"\n", 0o600)
+        check_access_key(key_path)
         for name in (TOKEN_KEY_FILE, ENTRA_KEY_FILE):
             if not (root / name).exists():
                 write_atomic(root / name, _new_rsa_pem(), 0o600)
         tls.ensure_certificates(root, write_atomic)
+        if first_start:
+            write_atomic(res_path, json.dumps({"resourceId": str(uuid.uuid4())}).encode())
+        resource_id = json.loads(res_path.read_text())["resourceId"]
+        problem = database_problem(root / DB_FILE)
+        if problem:
+            raise DamagedDatabase(
+                f"the identity database {root / DB_FILE} {problem}; restore it from a backup, "
+                f"or {_RESET_HINT}"
+            )
     return State(root=root, resource_id=resource_id)

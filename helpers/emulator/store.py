@@ -7,6 +7,7 @@ may share one database file and each read goes to SQLite.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import sqlite3
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .errors import IdentityNotFound, IdentityNotOwned, InvalidIdentity
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS identities (
     id TEXT PRIMARY KEY,
     created_ns INTEGER NOT NULL,
@@ -70,7 +71,7 @@ class Store:
         # NORMAL: a committed transaction survives a process crash (not a power loss),
         # which is the durability an emulator needs, without an fsync per request.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        self._db.execute(SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -83,10 +84,14 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 result = fn()
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # Also after a failed COMMIT (disk full, I/O error): a transaction left open
+                # would make every later BEGIN fail too.
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
             return result
 
     def _row(self, identity_id: str) -> Identity | None:

@@ -18,11 +18,6 @@ EXAMPLE_CLIENT_ID = "2c3e1e83-8fd7-4615-ad2b-b8c1229845ac"
 EXAMPLE_USER_OBJECT_ID = "32c0a5db-05ec-78ea-51ab-3f06b329397e"
 
 
-def teams_call_line(client_id: str, user_object_id: str) -> str:
-    """The SDK call the form makes, ready to copy (the Entra token stays a variable)."""
-    return f'client.get_token_for_teams_user(aad_token, "{client_id}", "{user_object_id}")'
-
-
 def render_teams_token(
     result: lab.TeamsUserToken, reveal: bool = False, now: datetime | None = None
 ) -> str:
@@ -39,10 +34,6 @@ def render_teams_token(
             _esc(_("{when} (with the Entra ID token)").format(when=_when(result.expires_at, now))),
         ),
         (_("expiresOn (raw)"), f"<code>{_esc(result.expires_on_raw)}</code>"),
-        (
-            _("SDK call"),
-            f"<code>{_esc(teams_call_line(result.client_id, result.user_object_id))}</code>",
-        ),
     ]
     return _table(rows) + render_anatomy(result.token)
 
@@ -70,8 +61,7 @@ class TeamsExchangeForm(_Form):
         self.exchanged: lab.TeamsUserToken | None = None
         wide = widgets.Layout(width="95%")
         self.entra_token = widgets.Password(
-            description=_("Entra token"),
-            placeholder=_("the Teams user's result['access_token']"),
+            description=_("Entra token"), placeholder=_("the Teams user's result['access_token']"),
             layout=wide,
         )  # fmt: skip
         self.client_id = widgets.Text(
@@ -96,16 +86,13 @@ class TeamsExchangeForm(_Form):
             description=_("Reveal token"), icon="eye", value=False, disabled=True
         )
         self.reveal_button.observe(self._render_result, names="value")
-        self.children = [
+        self._set_rows(
             self.entra_token,
             self.client_id,
             self.user_object_id,
             widgets.HBox(buttons),
-            self.status,
-            self.error,
-            self.result,
-            self.reveal_button,
-        ]
+            after=(self.reveal_button,),
+        )
 
     def _offline(self) -> bool:
         from helpers.connection import backend_of
@@ -151,6 +138,7 @@ class TeamsExchangeForm(_Form):
         self.exchanged = lab.exchange_teams_token(
             self.client, self.entra_token.value, self.client_id.value, self.user_object_id.value
         )
+        self._made(self.exchanged.call)
         self.reveal_button.disabled = False
         self._render_result()
         return _("Exchanged: an ACS token for the Teams user.")

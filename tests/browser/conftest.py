@@ -170,7 +170,8 @@ def lab_server(browser_available, jupyter_env, tmp_path_factory):
 
 @pytest.fixture(scope="package")
 def voila_server(browser_available, jupyter_env, tmp_path_factory):
-    """`make app` on a free port (never reinstalling: the install stamp counts as up to date)."""
+    """`make app` on a free port (never reinstalling: the install stamp counts as up to date);
+    yields the URL it prints, token included."""
     port = _free_port()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
     stamp = BIN.parent / ".installed"
@@ -187,9 +188,23 @@ def voila_server(browser_available, jupyter_env, tmp_path_factory):
         )
     try:
         _wait_for_port(port, proc, log)
-        yield f"http://127.0.0.1:{port}"
+        yield _printed_url(port, proc, log)
     finally:
         _stop(proc, group=True)
+
+
+def _printed_url(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> str:
+    """The URL `make app` prints, with its token, as a person would copy it."""
+    deadline = time.monotonic() + timeout
+    pattern = re.compile(rf"http://127\.0\.0\.1:{port}/\?token=[0-9a-f]+")
+    while time.monotonic() < deadline:
+        found = pattern.search(log.read_text())
+        if found:
+            return found.group(0)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise RuntimeError(f"`make app` printed no URL with a token:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="package")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.browser.test_notebooks_in_lab import (
@@ -45,3 +49,35 @@ def test_make_app_serves_a_working_console_without_leaving_the_machine(voila_ser
     assert problems["failed"] == [], problems["failed"]
     assert problems["external"] == [], "requests left the machine"
     assert problems["console"] == [], problems["console"]
+
+
+def _status(url: str, host: str | None = None) -> int:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # report the 302 to the login page as it is
+
+
+def test_make_app_needs_its_token_and_a_loopback_host_name(voila_server):
+    """The review drove the console from a page on another site (DNS rebinding: its own Host
+    name, pointing at 127.0.0.1) and from a request without any token."""
+    parts = urlsplit(voila_server)
+    port = parts.port
+    bare = f"http://127.0.0.1:{port}/"
+    assert _status(voila_server) == 200
+    assert _status(bare) in (302, 403)  # to the login page, never the console
+    assert _status(bare + "?token=wrong") in (302, 403)
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+        assert _status(voila_server, host) == 200, host
+    for host in (f"attacker.example:{port}", f"127.0.0.1.attacker.example:{port}", "evil"):
+        assert _status(voila_server, host) == 403, host
+    kernels = f"http://127.0.0.1:{port}/api/kernels/00000000-0000-0000-0000-000000000000"
+    assert _status(kernels + f"/channels?{parts.query}", f"attacker.example:{port}") == 403

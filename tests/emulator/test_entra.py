@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -47,9 +48,7 @@ def secret(emu) -> dict:
 def test_exports_name_the_endpoint_and_both_managed_identity_forms(emu):
     from helpers.emulator.server import exports
 
-    lines = dict(
-        re.fullmatch(r"export (\w+)='(.*)'", line).groups() for line in exports(emu).splitlines()
-    )
+    lines = dict(parse_export(line) for line in exports(emu).splitlines())
     mi = emu.managed_identity
     assert lines["COMMUNICATION_SERVICES_ENDPOINT"] == emu.endpoint
     assert lines["IDENTITY_ENDPOINT"] == lines["MSI_ENDPOINT"] == mi.url
@@ -171,14 +170,22 @@ client.delete_user(user)
 """
 
 
+def parse_export(line: str) -> tuple[str, str]:
+    """('NAME', 'value') from an `export NAME=value` line, however the value is shell-quoted."""
+    words = shlex.split(line)
+    assert len(words) == 2 and words[0] == "export", line
+    name, _, value = words[1].partition("=")
+    return name, value
+
+
 def read_exports(proc: subprocess.Popen, count: int = 9) -> dict[str, str]:
     exported = {}
     while len(exported) < count:
         line = proc.stdout.readline()
         assert line, "the service stopped before printing its variables"
-        m = re.fullmatch(r"export (\w+)='(.*)'\n", line)
-        if m:
-            exported[m[1]] = m[2]
+        if line.startswith("export "):
+            name, value = parse_export(line)
+            exported[name] = value
     return exported
 
 

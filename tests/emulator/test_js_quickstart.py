@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.stress import EXPORTED, parse_export
+
 HERE = Path(__file__).parent / "js"
 JS_SDK = "@azure/communication-identity@1.3.1"
 
@@ -45,12 +47,12 @@ def test_the_javascript_quickstart_runs_against_the_local_service(js_sdk, tmp_pa
     )
     try:
         exports = {}
-        while len(exports) < 4:
+        while not set(EXPORTED) <= set(exports):
             line = serve.stdout.readline()
             assert line, "the service stopped before printing its variables"
-            match = re.match(r"export (\w+)='(.*)'$", line.strip())
-            if match:
-                exports[match[1]] = match[2]
+            pair = parse_export(line)
+            if pair:
+                exports[pair[0]] = pair[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNICATION_")}
         env.update(exports)
         env["NODE_PATH"] = str(js_sdk / "node_modules")

@@ -24,9 +24,9 @@ def test_sign_in_then_exchange_shows_the_teams_users_token_masked(client, emu):
     token = form.exchanged.token
     assert f"8:orgid:{USER_OID}" in form.result.value
     assert token not in form.result.value and "chars)" in form.result.value
-    assert f'client.get_token_for_teams_user(aad_token, "{APP_ID}", "{USER_OID}")' in (
-        form.result.value.replace("&quot;", '"')
-    )
+    call = f'client.get_token_for_teams_user(aad_token, "{APP_ID}", "{USER_OID}")'
+    assert call in form.code.value.replace("&quot;", '"')
+    assert form.entra_token.value not in form.code.value
     form.reveal_button.value = True
     assert token in form.result.value
     form.reveal_button.value = False
@@ -40,6 +40,7 @@ def test_a_token_for_another_user_is_one_line_with_the_services_words(client, em
     form.exchange_button.click()
     assert_one_line_error(form, "Provided AAD token issued for unexpected user.", "another user")
     assert form.reveal_button.disabled and form.result.value == ""
+    assert "get_token_for_teams_user(aad_token," in form.code.value  # the call that failed
 
 
 def test_bad_input_never_reaches_the_service(client, emu):

@@ -29,9 +29,9 @@ def identity(client):
     return client.create_user()
 
 
-def test_every_lesson_02_to_07_has_an_exercise():
+def test_every_lesson_02_to_07_and_10_has_an_exercise():
     lessons = {exercise_id[:2] for exercise_id in exercises.EXERCISES}
-    assert lessons == {"02", "03", "04", "05", "06", "07"}
+    assert lessons == {"02", "03", "04", "05", "06", "07", "10"}
     assert {"03-scopes", "03-expiry"} <= set(exercises.EXERCISES)
 
 
@@ -261,3 +261,63 @@ def test_07_accepts_an_id_string(client, admin):
     raw = client.create_user().properties["id"]
     client.delete_user(CommunicationUserIdentifier(raw))
     one_line(exercises.grade("07-delete", client, admin=admin, identity=raw), ok=True)
+
+
+# --------------------------------------------------------------------------- 10
+
+TEAMS_APP = "2c3e1e83-8fd7-4615-ad2b-b8c1229845ac"
+MEGAN = "5b9f2e8a-3c1d-4e7f-8a6b-9d0c1e2f3a4b"
+
+
+@pytest.fixture
+def megan_entra_token(emu):
+    from helpers.emulator.entra import LocalEntraID
+
+    return LocalEntraID.from_state(emu.state_dir).teams_user_token(MEGAN, TEAMS_APP)
+
+
+def test_10_megans_exchanged_token_passes(client, admin, megan_entra_token):
+    token = client.get_token_for_teams_user(megan_entra_token, TEAMS_APP, MEGAN)
+    check = exercises.grade("10-teams", client, admin=admin, token=token, user_object_id=MEGAN)
+    assert (
+        one_line(check, ok=True) == "✓ The service issued an ACS access token to that Teams user."
+    )
+
+
+def test_10_on_azure_the_tokens_claims_name_the_teams_user(client, megan_entra_token):
+    token = client.get_token_for_teams_user(megan_entra_token, TEAMS_APP, MEGAN)
+    one_line(
+        exercises.grade("10-teams", client, admin=AZURE, token=token, user_object_id=MEGAN), ok=True
+    )
+
+
+def test_10_the_entra_token_itself_is_not_the_answer(client, admin, megan_entra_token):
+    line = one_line(
+        exercises.grade(
+            "10-teams", client, admin=admin, token=megan_entra_token, user_object_id=MEGAN
+        ),
+        ok=False,
+    )
+    assert "still the Teams user's Entra ID token" in line
+
+
+def test_10_an_acs_identitys_token_fails(client, admin, identity):
+    token = client.get_token(identity, ["voip"])
+    line = one_line(
+        exercises.grade("10-teams", client, admin=admin, token=token, user_object_id=MEGAN),
+        ok=False,
+    )
+    assert "belongs to an ACS identity" in line
+
+
+def test_10_another_teams_users_token_fails(client, admin, emu):
+    from helpers.emulator.entra import LocalEntraID
+
+    alex = "32c0a5db-05ec-78ea-51ab-3f06b329397e"
+    entra_token = LocalEntraID.from_state(emu.state_dir).teams_user_token(alex, TEAMS_APP)
+    token = client.get_token_for_teams_user(entra_token, TEAMS_APP, alex)
+    line = one_line(
+        exercises.grade("10-teams", client, admin=admin, token=token, user_object_id=MEGAN),
+        ok=False,
+    )
+    assert "another Teams user" in line

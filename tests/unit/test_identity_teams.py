@@ -80,3 +80,14 @@ def test_an_expired_entra_token_is_explained(client, entra):
     assert (err.status, err.code) == (401, "InvalidAccessToken")
     assert err.message == "The service rejected the Teams user's Entra ID token."
     assert "fresh token" in err.hint
+
+
+def test_the_result_remembers_its_sdk_call_without_the_entra_token(client, entra):
+    from helpers.forms.render import sdk_call_text
+
+    token = entra.teams_user_token(USER_OID, APP_ID)
+    result = lab.exchange_teams_token(client, token, APP_ID.upper(), USER_OID)
+    line = sdk_call_text(result.call)
+    assert line == f'client.get_token_for_teams_user(aad_token, "{APP_ID.upper()}", "{USER_OID}")'
+    assert token not in repr(result) and token not in line
+    assert result.call.run(client).token  # the same call, made again, works

@@ -103,13 +103,20 @@ def test_reset_files_gives_a_fresh_copy_empties_the_service_and_removes_exports(
     copy = home / hub_room.COPY
     copy.mkdir(parents=True)
     (copy / "08-run-the-code.ipynb").write_text("my edited version")
-    (copy / "room.csv").write_text("id,token\n8:acs:x,eyJ...\n")
+    export = "attendee,identity_id,scopes,expires_on,status\n1,8:acs:x,chat,2026,ok\n"
+    (copy / "room.csv").write_text(export)
+    (home / "acs-identity-lab-exports").mkdir()
+    (home / "acs-identity-lab-exports" / "attendees.csv").write_text(export)
+    (home / "acs-identity-lab-exports" / "my-own.csv").write_text("a,b\n1,2\n")
     (home / hub_room.SERVICE_STATE).mkdir()
     (home / hub_room.SERVICE_STATE / "access-key").write_text("secret")
     summary = hub_room.reset_files(home)
     assert "empty ACS service state" in summary and "exported CSV" in summary
     assert not (home / hub_room.SERVICE_STATE).exists()
     assert not list(copy.rglob("*.csv"))
+    assert "2 exported CSV file(s) removed" in summary
+    # Only the lab's own exports go: a CSV the attendee wrote themselves stays.
+    assert [p.name for p in (home / "acs-identity-lab-exports").iterdir()] == ["my-own.csv"]
     fresh = (copy / "08-run-the-code.ipynb").read_text()
     assert fresh != "my edited version" and json.loads(fresh)["cells"]
     kept = list((copy / "previous-copies").glob("*/08-run-the-code.ipynb"))

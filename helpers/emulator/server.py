@@ -66,7 +66,7 @@ logging.getLogger("tornado.general").addFilter(_header_safe_log)
 
 _HEAD_TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-    b"Content-Type: " + errors.CONTENT_TYPE.encode() + b"\r\n"
+    b"Content-Type: " + errors.ERROR_CONTENT_TYPE.encode() + b"\r\n"
     b"Content-Length: %d\r\nConnection: close\r\n\r\n"
 )
 
@@ -310,8 +310,15 @@ def remote_access_warning(host: str) -> str | None:
     )
 
 
-def export_values(emu: Emulator) -> dict[str, str]:
-    """The variables that point the SDKs (sync, aio, JS) at this emulator, in print order."""
+def export_values(emu: Emulator, managed_identity: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables that point the SDKs (sync, aio, JS) at this emulator, in print order.
+
+    `managed_identity` gives the local Entra ID's variables for a service running in another
+    process (read from its pid file); by default they come from `emu` itself.
+    """
+    if managed_identity is None:
+        running = emu.managed_identity
+        managed_identity = running.variables() if running is not None else {}
     return {
         CONNECTION_STRING_VAR: emu.connection_string,
         "REQUESTS_CA_BUNDLE": emu.ca_bundle,
@@ -320,15 +327,16 @@ def export_values(emu: Emulator) -> dict[str, str]:
         # Entra ID offline: the endpoint alone, plus the managed-identity variables that
         # DefaultAzureCredential reads (entra.py).
         "COMMUNICATION_SERVICES_ENDPOINT": emu.endpoint,
-        **emu.managed_identity.variables(),
+        **managed_identity,
     }
 
 
-def exports(emu: Emulator) -> str:
+def exports(emu: Emulator, managed_identity: dict[str, str] | None = None) -> str:
     """`export NAME=value` lines, each value shell-quoted: safe to `eval` whatever the paths
     hold (spaces, quotes, `$(...)`)."""
     return "\n".join(
-        f"export {name}={shlex.quote(value)}" for name, value in export_values(emu).items()
+        f"export {name}={shlex.quote(value)}"
+        for name, value in export_values(emu, managed_identity).items()
     )
 
 
@@ -373,20 +381,24 @@ def _pid_is_a_service(pid: int) -> bool:
 
 def running_service(state_dir) -> dict | None:
     """What the pid file says about the `serve` process for this state dir, if it still runs:
-    {"pid", "host", "port"}. A stale pid file (process gone) counts as none."""
+    {"pid", "host", "port", "managed_identity"}. A stale pid file (process gone) counts as none."""
     try:
         info = json.loads((state_root(state_dir) / PID_FILE).read_text())
         pid, host, port = int(info["pid"]), str(info["host"]), int(info["port"])
-    except (OSError, ValueError, KeyError, TypeError):
+        managed_identity = {str(k): str(v) for k, v in info.get("managed_identity", {}).items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     if pid == os.getpid() or not _pid_is_a_service(pid):
         return None
-    return {"pid": pid, "host": host, "port": port}
+    return {"pid": pid, "host": host, "port": port, "managed_identity": managed_identity}
 
 
 def _write_pid_file(emu: Emulator) -> None:
-    info = {"pid": os.getpid(), "host": emu.host, "port": emu.port}
-    write_atomic(emu.state_dir / PID_FILE, json.dumps(info).encode())
+    # The local Entra ID's URL and secret change on every start and live only in this process:
+    # `acs-emulator env` reads them here. The file is the owner's only, like the access key.
+    identity = emu.managed_identity.variables() if emu.managed_identity is not None else {}
+    info = {"pid": os.getpid(), "host": emu.host, "port": emu.port, "managed_identity": identity}
+    write_atomic(emu.state_dir / PID_FILE, json.dumps(info).encode(), mode=0o600)
 
 
 def _remove_pid_file(emu: Emulator) -> None:
@@ -551,5 +563,5 @@ def print_env(state_dir=None) -> int:
         emu = Emulator(state_dir=state_dir, host=info["host"], port=info["port"])
     except STATE_ERRORS as exc:
         return state_dir_error(state_dir, exc)
-    print(exports(emu), flush=True)
+    print(exports(emu, info["managed_identity"]), flush=True)
     return 0

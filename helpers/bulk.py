@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from helpers import identity as lab
+from helpers.i18n import N_, _
 
 __all__ = [
     "MAX_ATTENDEES",
@@ -57,6 +58,8 @@ CSV_COLUMNS = ["attendee", "name", "identity_id", "scopes", "expires_at_utc", "s
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Progress = Callable[[int, int, "Outcome"], Any]
+# The operations' names in `summary()` lines.
+_OPERATIONS = {"provision": N_("provision"), "revoke": N_("revoke"), "delete": N_("delete")}
 
 
 @dataclass(frozen=True, repr=False)
@@ -107,10 +110,18 @@ class BulkResult:
     def summary(self) -> str:
         """One line, e.g. 'provision: 18 ok, 2 failed (attendee 7: Can't reach the service…)'."""
         ok, bad = len(self.succeeded), len(self.failed)
-        line = f"{self.operation}: {ok} ok, {bad} failed"
+        operation = (
+            _(_OPERATIONS[self.operation]) if self.operation in _OPERATIONS else self.operation
+        )
+        line = _("{operation}: {ok} ok, {failed} failed").format(
+            operation=operation, ok=ok, failed=bad
+        )
         if bad:
-            reasons = "; ".join(f"attendee {o.attendee}: {o.error}" for o in self.failed[:3])
-            more = f"; and {bad - 3} more" if bad > 3 else ""
+            reasons = "; ".join(
+                _("attendee {number}: {error}").format(number=o.attendee, error=o.error)
+                for o in self.failed[:3]
+            )
+            more = _("; and {count} more").format(count=bad - 3) if bad > 3 else ""
             line += f" ({reasons}{more})"
         return line
 
@@ -135,12 +146,13 @@ def validate_count(count: Any) -> int:
         number = None
     if number is None:
         raise LabError(
-            f"{count!r} is not a number of attendees.", hint="Give a whole number, e.g. 20."
+            _("{count} is not a number of attendees.").format(count=repr(count)),
+            hint=_("Give a whole number, e.g. 20."),
         )
     if not 1 <= number <= MAX_ATTENDEES:
         raise LabError(
-            f"{number} attendees is outside the allowed range.",
-            hint=f"Provision between 1 and {MAX_ATTENDEES} at a time.",
+            _("{number} attendees is outside the allowed range.").format(number=number),
+            hint=_("Provision between 1 and {maximum} at a time.").format(maximum=MAX_ATTENDEES),
         )
     return number
 
@@ -339,11 +351,15 @@ class RemovedExports:
         sentences = []
         if self.removed:
             files = ", ".join(str(p) for p in self.removed)
-            sentences.append(f"Removed {len(self.removed)} exported file(s): {files}.")
+            sentences.append(
+                _("Removed {count} exported file(s): {files}.").format(
+                    count=len(self.removed), files=files
+                )
+            )
         if self.kept:
             left = "; ".join(f"{p} ({why})" for p, why in self.kept)
-            sentences.append(f"Left alone: {left}.")
-        return " ".join(sentences) or "No exported files to remove."
+            sentences.append(_("Left alone: {files}.").format(files=left))
+        return " ".join(sentences) or _("No exported files to remove.")
 
     def __str__(self) -> str:
         return self.summary()
@@ -372,7 +388,7 @@ def remove_export_files(paths: Iterable[str | os.PathLike]) -> RemovedExports:
         if not given.exists() and not given.is_symlink():
             continue  # already gone: nothing to do, nothing to report
         if not is_lab_export(given):
-            kept.append((given, "not a file this lab exported"))
+            kept.append((given, _("not a file this lab exported")))
             continue
         try:
             given.unlink()

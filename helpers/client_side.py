@@ -17,6 +17,7 @@ from typing import Any
 
 from azure.core.credentials import AccessToken
 
+from helpers.i18n import _
 from helpers.tokens import TokenFormatError, parse_expires_on
 
 __all__ = ["aged_copy", "to_access_token"]
@@ -26,7 +27,9 @@ def to_access_token(result: Any) -> AccessToken:
     """`AccessToken(token, expires_on as int epoch seconds)` from a get_token result."""
     token = getattr(result, "token", None)
     if not isinstance(token, str):
-        raise TypeError("Expected the result of get_token: an object with .token and .expires_on.")
+        raise TypeError(
+            _("Expected the result of get_token: an object with .token and .expires_on.")
+        )
     return AccessToken(token, int(parse_expires_on(result.expires_on).timestamp()))
 
 
@@ -38,12 +41,12 @@ def aged_copy(token: str, minutes_left: float, now: float | None = None) -> str:
     """The token with `exp` moved to `minutes_left` minutes from now (signature left as is)."""
     parts = token.split(".") if isinstance(token, str) else []
     if len(parts) != 3:
-        raise TokenFormatError("That is not a JWT: expected 3 parts separated by dots.")
+        raise TokenFormatError(_("That is not a JWT: expected 3 parts separated by dots."))
     padded = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(padded))
     except ValueError:
-        raise TokenFormatError("The token's payload is not base64url JSON.") from None
+        raise TokenFormatError(_("The token's payload is not base64url JSON.")) from None
     now = time.time() if now is None else now
     claims["exp"] = int(now + minutes_left * 60)
     encoded = _b64url(json.dumps(claims, separators=(",", ":")).encode())
@@ -51,5 +54,5 @@ def aged_copy(token: str, minutes_left: float, now: float | None = None) -> str:
     # JSON only yields them for '>', '?', '~' (none appear in ACS claims): refuse rather than
     # hand back a token the credential would reject with a puzzling error.
     if "-" in encoded or "_" in encoded:
-        raise TokenFormatError("The token's claims can't be re-encoded for the credential.")
+        raise TokenFormatError(_("The token's claims can't be re-encoded for the credential."))
     return ".".join([parts[0], encoded, parts[2]])

@@ -22,12 +22,15 @@ from urllib.parse import urlsplit
 
 from azure.communication.identity import CommunicationIdentityClient
 
+from .i18n import N_, _
 from .settings import CONNECTION_STRING_VAR, ENDPOINT_VAR, is_loopback, load_settings
 
 _lock = threading.Lock()
 _embedded = None  # the Emulator this process started, if any
 _backends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _last_backend: Backend | None = None
+# Backend.auth values; they appear in learner-facing lines, so they are translated on display.
+AUTH_NAMES = (N_("access key"), N_("Entra ID"))
 # What connect() itself put in os.environ for the local service (name -> value): the next
 # connect() must not take its own export for the learner's configuration.
 _exported: dict[str, str] = {}
@@ -45,18 +48,21 @@ class Backend:
 
     def describe(self) -> str:
         """One line for the learner: which backend, which endpoint, which auth. Never the key."""
+        auth = _(self.auth)  # "access key" / "Entra ID", marked in AUTH_NAMES
         if self.kind == "emulator":
-            return (
-                f"Using the local ACS Identity service at {self.endpoint} "
-                f"(offline, {self.auth} authentication)."
-            )
+            return _(
+                "Using the local ACS Identity service at {endpoint} "
+                "(offline, {auth} authentication)."
+            ).format(endpoint=self.endpoint, auth=auth)
         if self.auth == "Entra ID":
             # The quickstart cells read the connection string, as the docs' quickstart does.
-            return (
-                f"Using Azure Communication Services at {self.endpoint} (Entra ID); the notebooks' "
+            return _(
+                "Using Azure Communication Services at {endpoint} (Entra ID); the notebooks' "
                 "quickstart cells also need COMMUNICATION_SERVICES_CONNECTION_STRING."
-            )
-        return f"Using Azure Communication Services at {self.endpoint} ({self.auth})."
+            ).format(endpoint=self.endpoint)
+        return _("Using Azure Communication Services at {endpoint} ({auth}).").format(
+            endpoint=self.endpoint, auth=auth
+        )
 
     def admin(self):
         """The admin client for the emulator's extras (introspection, listing), made once per

@@ -30,6 +30,7 @@ from typing import Any
 
 from azure.communication.identity import CommunicationUserIdentifier
 
+from helpers.i18n import N_, _
 from helpers.identity import LabError, describe_error
 from helpers.tokens import TokenFormatError, decode_token, parse_expires_on
 
@@ -87,9 +88,11 @@ def grade(exercise_id: str, client: Any, *, admin: Any = None, **answers: Any) -
     try:
         return _GRADERS[exercise_id](client, admin, **answers)
     except LabError as err:
-        return _not_yet(f"The service refused the check: {err}")
+        return _not_yet(_("The service refused the check: {error}").format(error=err))
     except Exception as err:  # the checker must answer in one line, whatever it was given
-        return _not_yet(f"The service refused the check: {describe_error(err, client)}")
+        return _not_yet(
+            _("The service refused the check: {error}").format(error=describe_error(err, client))
+        )
 
 
 def check(exercise_id: str, client: Any, **answers: Any) -> None:
@@ -164,23 +167,25 @@ def _listed(admin: Any, identity_id: str) -> dict | None:
     return next((row for row in admin.identities() if row.get("id") == identity_id), None)
 
 
-_NOT_A_TOKEN = (
+_NOT_A_TOKEN = N_(
     "That is not an access token yet: assign the result of get_token (or the token part of "
     "create_user_and_token) to the variable."
 )
 # Sentences with a {placeholder}: whole templates, so a translation can move the value.
-_LIFETIME_NOT_90 = "The token lives {minutes} minutes; pass token_expires_in=timedelta(minutes=90)."
-_LIFETIME_NOT_120 = "The token lives {minutes} minutes; the task asks for 2 hours."
-_SCOPES_NOT_CHAT_VOIP_JOIN = (
+_LIFETIME_NOT_90 = N_(
+    "The token lives {minutes} minutes; pass token_expires_in=timedelta(minutes=90)."
+)
+_LIFETIME_NOT_120 = N_("The token lives {minutes} minutes; the task asks for 2 hours.")
+_SCOPES_NOT_CHAT_VOIP_JOIN = N_(
     "The token allows {found}; the task asks for exactly chat and voip.join."
 )
-_NOTHING_YET_TOKEN = (
+_NOTHING_YET_TOKEN = N_(
     "Nothing to check yet: assign the result of client.get_token(...) to the variable."
 )
-_NOTHING_YET_IDENTITY = (
+_NOTHING_YET_IDENTITY = N_(
     "Nothing to check yet: assign the result of client.create_user() to the variable."
 )
-_NOT_AN_IDENTITY = (
+_NOT_AN_IDENTITY = N_(
     "That is not an identity yet: assign the result of client.create_user() to the variable."
 )
 
@@ -188,19 +193,19 @@ _NOT_AN_IDENTITY = (
 def _token_problem(seen: _Seen, identity_id: str | None) -> Check | None:
     """The first reason a token answer is not a live token of `identity_id`, or None."""
     if seen.status == "malformed":
-        return _not_yet(_NOT_A_TOKEN)
+        return _not_yet(_(_NOT_A_TOKEN))
     if seen.status == "otherResource":
-        return _not_yet("That token comes from another Communication Services resource.")
+        return _not_yet(_("That token comes from another Communication Services resource."))
     if seen.status == "revoked":
-        return _not_yet("That token was revoked: issue a new one after revoking.")
+        return _not_yet(_("That token was revoked: issue a new one after revoking."))
     if seen.status == "identityDeleted":
-        return _not_yet("That token's identity was deleted: use an identity that still exists.")
+        return _not_yet(_("That token's identity was deleted: use an identity that still exists."))
     if seen.status == "expired":
-        return _not_yet("That token has expired: issue a new one.")
+        return _not_yet(_("That token has expired: issue a new one."))
     if seen.status not in ("valid", "unchecked"):
-        return _not_yet("The service does not accept that token.")
+        return _not_yet(_("The service does not accept that token."))
     if identity_id is not None and seen.identity_id != identity_id:
-        return _not_yet("That token was issued to a different identity than the one asked for.")
+        return _not_yet(_("That token was issued to a different identity than the one asked for."))
     return None
 
 
@@ -210,29 +215,31 @@ def _token_problem(seen: _Seen, identity_id: str | None) -> Check | None:
 @exercise("02-create")
 def _create_identity(client: Any, admin: Any, *, identity: Any = None) -> Check:
     if _missing(identity):
-        return _not_yet(_NOTHING_YET_IDENTITY)
+        return _not_yet(_(_NOTHING_YET_IDENTITY))
     identity_id = _identity_id(identity)
     if identity_id is None:
-        return _not_yet(_NOT_AN_IDENTITY)
+        return _not_yet(_(_NOT_AN_IDENTITY))
     if admin is None:
         # On Azure the only proof that an identity exists is that it can get a token.
         client.get_token(CommunicationUserIdentifier(identity_id), ["chat"])
-        return _done("The service knows this identity: it issued a token for it.")
+        return _done(_("The service knows this identity: it issued a token for it."))
     row = _listed(admin, identity_id)
     if row is None:
-        return _not_yet("The service has no identity with that id: create one with create_user().")
+        return _not_yet(
+            _("The service has no identity with that id: create one with create_user().")
+        )
     if row.get("deletedAt"):
-        return _not_yet("That identity was deleted: create a new one with create_user().")
-    return _done("The service lists your new identity.")
+        return _not_yet(_("That identity was deleted: create a new one with create_user()."))
+    return _done(_("The service lists your new identity."))
 
 
 @exercise("03-scopes")
 def _chat_and_join_calls(client: Any, admin: Any, *, identity: Any = None, token: Any = None):
     if _missing(token):
-        return _not_yet(_NOTHING_YET_TOKEN)
+        return _not_yet(_(_NOTHING_YET_TOKEN))
     text = _token_text(token)
     if text is None:
-        return _not_yet(_NOT_A_TOKEN)
+        return _not_yet(_(_NOT_A_TOKEN))
     seen = _inspect(admin, text)
     problem = _token_problem(seen, _identity_id(identity))
     if problem:
@@ -240,27 +247,29 @@ def _chat_and_join_calls(client: Any, admin: Any, *, identity: Any = None, token
     wanted = frozenset({"chat", "voip.join"})
     if seen.scopes != wanted:
         return _not_yet(
-            _SCOPES_NOT_CHAT_VOIP_JOIN.format(found=", ".join(sorted(seen.scopes)) or "nothing")
+            _(_SCOPES_NOT_CHAT_VOIP_JOIN).format(
+                found=", ".join(sorted(seen.scopes)) or _("nothing")
+            )
         )
-    return _done("The token lets a client chat and join calls, but not start them.")
+    return _done(_("The token lets a client chat and join calls, but not start them."))
 
 
 @exercise("03-expiry")
 def _chat_for_90_minutes(client: Any, admin: Any, *, identity: Any = None, token: Any = None):
     if _missing(token):
-        return _not_yet(_NOTHING_YET_TOKEN)
+        return _not_yet(_(_NOTHING_YET_TOKEN))
     text = _token_text(token)
     if text is None:
-        return _not_yet(_NOT_A_TOKEN)
+        return _not_yet(_(_NOT_A_TOKEN))
     seen = _inspect(admin, text)
     problem = _token_problem(seen, _identity_id(identity))
     if problem:
         return problem
     if seen.scopes != {"chat"}:
-        return _not_yet("The token should allow chat and nothing else.")
+        return _not_yet(_("The token should allow chat and nothing else."))
     if seen.minutes != 90:
-        return _not_yet(_LIFETIME_NOT_90.format(minutes=seen.minutes))
-    return _done("The token allows chat and lives 90 minutes.")
+        return _not_yet(_(_LIFETIME_NOT_90).format(minutes=seen.minutes))
+    return _done(_("The token allows chat and lives 90 minutes."))
 
 
 @exercise("04-together")
@@ -268,124 +277,135 @@ def _identity_and_token_in_one_request(
     client: Any, admin: Any, *, identity: Any = None, token: Any = None
 ) -> Check:
     if _missing(identity) or _missing(token):
-        return _not_yet("Nothing to check yet: assign both results of create_user_and_token.")
+        return _not_yet(_("Nothing to check yet: assign both results of create_user_and_token."))
     identity_id, text = _identity_id(identity), _token_text(token)
     if identity_id is None:
-        return _not_yet(_NOT_AN_IDENTITY)
+        return _not_yet(_(_NOT_AN_IDENTITY))
     if text is None:
-        return _not_yet(_NOT_A_TOKEN)
+        return _not_yet(_(_NOT_A_TOKEN))
     seen = _inspect(admin, text)
     problem = _token_problem(seen, identity_id)
     if problem:
         return problem
     if seen.scopes != {"chat", "voip"}:
-        return _not_yet("The token should allow exactly chat and voip.")
+        return _not_yet(_("The token should allow exactly chat and voip."))
     if seen.minutes != 120:
-        return _not_yet(_LIFETIME_NOT_120.format(minutes=seen.minutes))
+        return _not_yet(_(_LIFETIME_NOT_120).format(minutes=seen.minutes))
     if admin is not None:
         row = _listed(admin, identity_id) or {}
         # Created with its token in one request: the service records both at the same instant.
         if row.get("createdAt") != row.get("lastTokenIssuedAt"):
             return _not_yet(
-                "The identity and its token came from separate requests: use create_user_and_token."
+                _(
+                    "The identity and its token came from separate requests: use "
+                    "create_user_and_token."
+                )
             )
-    return _done("One request made the identity and its 2-hour chat and voip token.")
+    return _done(_("One request made the identity and its 2-hour chat and voip token."))
 
 
 @exercise("05-refresher")
 def _token_refresher(client: Any, admin: Any, *, identity: Any = None, refresher: Any = None):
     if _missing(refresher):
-        return _not_yet("Nothing to check yet: define the function fetch_token.")
+        return _not_yet(_("Nothing to check yet: define the function fetch_token."))
     if not callable(refresher):
-        return _not_yet("fetch_token should be a function that returns a new access token.")
+        return _not_yet(_("fetch_token should be a function that returns a new access token."))
     started = datetime.now(timezone.utc).replace(microsecond=0)
     first, second = refresher(), refresher()
     texts = [_token_text(t) for t in (first, second)]
     if None in texts:
-        return _not_yet("fetch_token should return the result of client.get_token(...).")
+        return _not_yet(_("fetch_token should return the result of client.get_token(...)."))
     if texts[0] == texts[1]:
-        return _not_yet("fetch_token returned the same token twice: ask the service each time.")
+        return _not_yet(_("fetch_token returned the same token twice: ask the service each time."))
     for text in texts:
         seen = _inspect(admin, text)
         problem = _token_problem(seen, _identity_id(identity))
         if problem:
             return problem
         if "chat" not in seen.scopes:
-            return _not_yet("The tokens from fetch_token should allow chat.")
+            return _not_yet(_("The tokens from fetch_token should allow chat."))
         try:
             issued = decode_token(text).issued_at
         except TokenFormatError:
             issued = None
         if issued is not None and issued < started:
-            return _not_yet("fetch_token returned an old token: ask the service each time.")
-    return _done("Each call to fetch_token got a new chat token from the service.")
+            return _not_yet(_("fetch_token returned an old token: ask the service each time."))
+    return _done(_("Each call to fetch_token got a new chat token from the service."))
 
 
 @exercise("06-revoke")
 def _revoke_then_refused(client: Any, admin: Any, *, identity: Any = None, old_token: Any = None):
     if _missing(old_token) or _missing(identity):
-        return _not_yet("Nothing to check yet: give the identity and its old token.")
+        return _not_yet(_("Nothing to check yet: give the identity and its old token."))
     text, identity_id = _token_text(old_token), _identity_id(identity)
     if text is None:
-        return _not_yet(_NOT_A_TOKEN)
+        return _not_yet(_(_NOT_A_TOKEN))
     if identity_id is None:
-        return _not_yet(_NOT_AN_IDENTITY)
+        return _not_yet(_(_NOT_AN_IDENTITY))
     if admin is None:
         return _not_yet(
-            "Azure has no API that says whether a token was revoked; run this lesson with the "
-            "local service to check it."
+            _(
+                "Azure has no API that says whether a token was revoked; run this lesson with the "
+                "local service to check it."
+            )
         )
     seen = _inspect(admin, text)
     if seen.status == "identityDeleted":
         return _not_yet(
-            "The identity was deleted, not just its tokens revoked: use revoke_tokens, which "
-            "keeps the identity."
+            _(
+                "The identity was deleted, not just its tokens revoked: use revoke_tokens, which "
+                "keeps the identity."
+            )
         )
     if seen.identity_id != identity_id:
-        return _not_yet("old_token belongs to a different identity than the one asked for.")
+        return _not_yet(_("old_token belongs to a different identity than the one asked for."))
     if seen.status == "valid":
         return _not_yet(
-            "The old token is still accepted: revoke the identity's tokens with "
-            "client.revoke_tokens."
+            _(
+                "The old token is still accepted: revoke the identity's tokens with "
+                "client.revoke_tokens."
+            )
         )
     if seen.status != "revoked":
-        return _not_yet("The service does not accept that token, but not because it was revoked.")
-    return _done("The old token is refused, and the identity still exists.")
+        return _not_yet(
+            _("The service does not accept that token, but not because it was revoked.")
+        )
+    return _done(_("The old token is refused, and the identity still exists."))
 
 
 @exercise("07-delete")
 def _deleted_cannot_get_tokens(client: Any, admin: Any, *, identity: Any = None) -> Check:
     if _missing(identity):
-        return _not_yet("Nothing to check yet: give the identity to delete.")
+        return _not_yet(_("Nothing to check yet: give the identity to delete."))
     identity_id = _identity_id(identity)
     if identity_id is None:
-        return _not_yet(_NOT_AN_IDENTITY)
+        return _not_yet(_(_NOT_AN_IDENTITY))
     if admin is not None:
         row = _listed(admin, identity_id)
         if row is not None and not row.get("deletedAt"):
-            return _not_yet("The identity still exists: delete it with client.delete_user.")
+            return _not_yet(_("The identity still exists: delete it with client.delete_user."))
     # The proof the docs promise: a deleted identity can't get new tokens.
     try:
         client.get_token(CommunicationUserIdentifier(identity_id), ["chat"])
     except Exception:  # any refusal is the expected outcome here
-        return _done("The identity is deleted: the service refuses to issue it a token.")
-    return _not_yet("The service still issues tokens to that identity: delete it first.")
+        return _done(_("The identity is deleted: the service refuses to issue it a token."))
+    return _not_yet(_("The service still issues tokens to that identity: delete it first."))
 
 
 # --------------------------------------------------------------------------- lesson 10: Teams users
 
-_NOTHING_YET_TEAMS = (
+_NOTHING_YET_TEAMS = N_(
     "Nothing to check yet: assign the result of client.get_token_for_teams_user(...) to the "
     "variable."
 )
-_STILL_THE_ENTRA_TOKEN = (
+_STILL_THE_ENTRA_TOKEN = N_(
     "That is still the Teams user's Entra ID token: exchange it with "
     "client.get_token_for_teams_user(token, client_id, user_object_id)."
 )
-_AN_ACS_IDENTITYS_TOKEN = (
+_AN_ACS_IDENTITYS_TOKEN = N_(
     "That token belongs to an ACS identity, not to a Teams user: use get_token_for_teams_user."
 )
-_ANOTHER_TEAMS_USER = (
+_ANOTHER_TEAMS_USER = N_(
     "That token belongs to another Teams user: exchange the Entra ID token of the user asked for."
 )
 
@@ -393,23 +413,23 @@ _ANOTHER_TEAMS_USER = (
 @exercise("10-teams")
 def _teams_users_token(client: Any, admin: Any, *, token: Any = None, user_object_id: Any = None):
     if _missing(token):
-        return _not_yet(_NOTHING_YET_TEAMS)
+        return _not_yet(_(_NOTHING_YET_TEAMS))
     text = _token_text(token)
     if text is None:
-        return _not_yet(_NOTHING_YET_TEAMS)
+        return _not_yet(_(_NOTHING_YET_TEAMS))
     try:
         claims = decode_token(text).claims
     except TokenFormatError:
         claims = {}
     if "skypeid" not in claims and claims.get("aud") == "https://auth.msft.communication.azure.com":
-        return _not_yet(_STILL_THE_ENTRA_TOKEN)
+        return _not_yet(_(_STILL_THE_ENTRA_TOKEN))
     seen = _inspect(admin, text)
     if seen.identity_id and seen.identity_id.startswith("8:acs:"):
-        return _not_yet(_AN_ACS_IDENTITYS_TOKEN)
+        return _not_yet(_(_AN_ACS_IDENTITYS_TOKEN))
     wanted = f"8:orgid:{str(user_object_id or '').strip().lower()}"
     problem = _token_problem(seen, None)
     if problem:
         return problem
     if (seen.identity_id or "").lower() != wanted:
-        return _not_yet(_ANOTHER_TEAMS_USER)
-    return _done("The service issued an ACS access token to that Teams user.")
+        return _not_yet(_(_ANOTHER_TEAMS_USER))
+    return _done(_("The service issued an ACS access token to that Teams user."))

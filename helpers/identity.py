@@ -25,6 +25,7 @@ from azure.core.exceptions import (
     ServiceResponseTimeoutError,
 )
 
+from helpers.i18n import N_, _
 from helpers.tokens import TokenFormatError, decode_token, mask_token, parse_expires_on
 
 __all__ = [
@@ -255,7 +256,7 @@ _IDENTITY_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"_[0-9A-Za-z_.-]+$"
 )
-_ID_EXAMPLE = "8:acs:<resource id>_<identity>"
+_ID_EXAMPLE = N_("8:acs:<resource id>_<identity>")
 
 
 def validate_scopes(scopes: Iterable[Any] | str | None) -> tuple[str, ...]:
@@ -267,13 +268,13 @@ def validate_scopes(scopes: Iterable[Any] | str | None) -> tuple[str, ...]:
     names = [n for n in dict.fromkeys(names) if n]
     if not names:
         raise LabError(
-            "No scope chosen.", hint="Pick at least one scope, for example chat or voip."
+            _("No scope chosen."), hint=_("Pick at least one scope, for example chat or voip.")
         )
     unknown = [n for n in names if n not in ALL_SCOPES]
     if unknown:
         raise LabError(
-            f"Unknown scope {', '.join(repr(u) for u in unknown)}.",
-            hint=f"Use one of: {', '.join(ALL_SCOPES)}.",
+            _("Unknown scope {scopes}.").format(scopes=", ".join(repr(u) for u in unknown)),
+            hint=_("Use one of: {scopes}.").format(scopes=", ".join(ALL_SCOPES)),
         )
     return tuple(names)
 
@@ -324,14 +325,18 @@ def validate_expiry_minutes(value: Any) -> int | None:
         minutes = _to_minutes(value)
     except (ValueError, TypeError):
         raise LabError(
-            f"Expiry {_one_line(value, 40)!r} is not a whole number of minutes.",
-            hint="Give minutes (e.g. 90) or hours and minutes (e.g. 1h 30m).",
+            _("Expiry {value} is not a whole number of minutes.").format(
+                value=repr(_one_line(value, 40))
+            ),
+            hint=_("Give minutes (e.g. 90) or hours and minutes (e.g. 1h 30m)."),
         ) from None
     if abs(minutes) > _LARGEST_MINUTES:
         # Python's timedelta can't even hold it, so no request could carry it.
         raise LabError(
-            f"Expiry of {minutes} minutes is too large to send.",
-            hint=f"The service accepts {MIN_MINUTES} to {MAX_MINUTES} minutes (1 to 24 hours).",
+            _("Expiry of {minutes} minutes is too large to send.").format(minutes=minutes),
+            hint=_("The service accepts {minimum} to {maximum} minutes (1 to 24 hours).").format(
+                minimum=MIN_MINUTES, maximum=MAX_MINUTES
+            ),
         )
     return minutes
 
@@ -342,59 +347,71 @@ def validate_identity_id(identity: Any) -> str:
     text = "" if raw is None else str(raw).strip()
     if not text:
         raise LabError(
-            "No identity chosen.",
-            hint=f"Create an identity first, or paste an id like {_ID_EXAMPLE}.",
+            _("No identity chosen."),
+            hint=_("Create an identity first, or paste an id like {example}.").format(
+                example=_(_ID_EXAMPLE)
+            ),
         )
     if _IDENTITY_ID.match(text):
         return text
     shown = _one_line(text, 40)
     if text.startswith("eyJ"):
-        hint = "That looks like an access token; paste the identity id instead."
+        hint = _("That looks like an access token; paste the identity id instead.")
     elif text.startswith("acs:"):
-        hint = "Add the leading '8:' (a token's skypeid claim omits it)."
+        hint = _("Add the leading '8:' (a token's skypeid claim omits it).")
     else:
-        hint = f"An ACS identity id looks like {_ID_EXAMPLE}."
-    raise LabError(f"{shown!r} is not an ACS identity id.", hint=hint)
+        hint = _(_LOOKS_LIKE).format(example=_(_ID_EXAMPLE))
+    raise LabError(_("{value} is not an ACS identity id.").format(value=repr(shown)), hint=hint)
 
 
 # --------------------------------------------------------------------------- error translation
 
-_UNREACHABLE_HINT = "Re-run the connect cell (helpers.connect()) to restart the local service."
-_KEY_HINT = (
+_UNREACHABLE_HINT = N_("Re-run the connect cell (helpers.connect()) to restart the local service.")
+_KEY_HINT = N_(
     "Check COMMUNICATION_SERVICES_CONNECTION_STRING in .env, and this computer's clock "
     "(signed requests more than 15 minutes off are refused)."
 )
-_ENTRA_HINT = "Sign in again (az login) and check your role on the Communication Services resource."
-_LOCAL_ENTRA_HINT = (
+_ENTRA_HINT = N_(
+    "Sign in again (az login) and check your role on the Communication Services resource."
+)
+_LOCAL_ENTRA_HINT = N_(
     "Re-run connect(entra_id=True): the local managed identity's variables change on every start."
 )
+
+_LOOKS_LIKE = N_("An ACS identity id looks like {example}.")
 
 # The single place that turns a service error code into a lab message: (message, hint).
 # None as the message means "use the service's own message" (it is already specific).
 _SERVICE_ERRORS: dict[str, tuple[str | None, str | None]] = {
     "IdentityNotFound": (
-        "That identity doesn't exist (it was deleted or never created here).",
-        "Create a new identity and try again.",
+        N_("That identity doesn't exist (it was deleted or never created here)."),
+        N_("Create a new identity and try again."),
     ),
     "IdentityNotOwned": (
-        "That identity belongs to another Communication Services resource.",
-        "Use an identity created with this connection, or create a new one.",
+        N_("That identity belongs to another Communication Services resource."),
+        N_("Use an identity created with this connection, or create a new one."),
     ),
     "ValidationError": (None, None),
-    "InvalidIdentity": (None, f"An ACS identity id looks like {_ID_EXAMPLE}."),
-    "Denied": ("The service rejected the access key.", _KEY_HINT),
+    "InvalidIdentity": (None, _LOOKS_LIKE),
+    "Denied": (N_("The service rejected the access key."), _KEY_HINT),
     "InvalidAccessToken": (
-        "The service rejected the Teams user's Entra ID token.",
-        "Get a fresh token for that Teams user and try again.",
+        N_("The service rejected the Teams user's Entra ID token."),
+        N_("Get a fresh token for that Teams user and try again."),
     ),
 }
 # Used when the code is missing or unknown: by HTTP status.
 _STATUS_ERRORS: dict[int, tuple[str, str | None]] = {
-    400: ("The service refused the request as invalid.", None),
-    401: ("The service rejected the access key.", _KEY_HINT),
-    403: ("This credential isn't allowed to do that.", "Check the role or key you connect with."),
-    404: ("The service doesn't know that identity.", "Create a new identity and try again."),
-    429: ("Too many requests.", "Wait a few seconds and try again."),
+    400: (N_("The service refused the request as invalid."), None),
+    401: (N_("The service rejected the access key."), _KEY_HINT),
+    403: (
+        N_("This credential isn't allowed to do that."),
+        N_("Check the role or key you connect with."),
+    ),
+    404: (
+        N_("The service doesn't know that identity."),
+        N_("Create a new identity and try again."),
+    ),
+    429: (N_("Too many requests."), N_("Wait a few seconds and try again.")),
 }
 
 
@@ -430,14 +447,29 @@ def _is_ssl_problem(err: BaseException) -> bool:
 
 def _from_service(status: int | None, code: str | None, said: str, reason: str = "") -> LabError:
     """Look the error code up in the table, falling back to the HTTP status."""
-    said = _one_line(said or reason or "no details")
+    said = _one_line(said or reason or _("no details"))
     if code in _SERVICE_ERRORS:
         message, hint = _SERVICE_ERRORS[code]
-        return LabError(message or said, hint=hint, status=status, code=code)
-    fallback = (f"The service answered {status} {reason}".strip() + ".", None)
+        # The service's own message stays as the service wrote it (English, as in the docs).
+        return LabError(_(message) if message else said, hint=_say(hint), status=status, code=code)
+    fallback = (
+        _("The service answered {status} {reason}").format(status=status, reason=reason).strip()
+        + ".",
+        None,
+    )
     message, hint = _STATUS_ERRORS.get(status or 0, fallback)
     # Show what the service said too, since the status alone rarely explains it.
-    return LabError(f"{message} The service said: {said}", hint=hint, status=status, code=code)
+    return LabError(
+        _("{message} The service said: {said}").format(message=_(message), said=said),
+        hint=_say(hint),
+        status=status,
+        code=code,
+    )
+
+
+def _say(hint: str | None) -> str | None:
+    """A hint from the tables above, in the notebook's language."""
+    return _(hint).format(example=_(_ID_EXAMPLE)) if hint else None
 
 
 def describe_error(err: BaseException, client: Any = None) -> LabError:
@@ -445,17 +477,17 @@ def describe_error(err: BaseException, client: Any = None) -> LabError:
     if isinstance(err, LabError):
         return err
     endpoint = endpoint_of(client)
-    where = f" at {endpoint}" if endpoint else ""
+    where = _(" at {endpoint}").format(endpoint=endpoint) if endpoint else ""
     if isinstance(err, HttpResponseError) and err.status_code is not None:
         error = getattr(err, "error", None)
         said = getattr(error, "message", None) or ""
         lab_error = _from_service(
             err.status_code, getattr(error, "code", None), said, err.reason or ""
         )
-        if lab_error.hint == _KEY_HINT and _signs_in_with_entra(client):
+        if lab_error.hint == _(_KEY_HINT) and _signs_in_with_entra(client):
             # No key is involved: the bearer token (or the role behind it) was refused.
-            hint = _LOCAL_ENTRA_HINT if _is_local(client) else _ENTRA_HINT
-            return LabError("The service rejected the Entra ID sign-in.", hint=hint,
+            hint = _(_LOCAL_ENTRA_HINT if _is_local(client) else _ENTRA_HINT)
+            return LabError(_("The service rejected the Entra ID sign-in."), hint=hint,
                             status=lab_error.status, code=lab_error.code)  # fmt: skip
         return lab_error
     if isinstance(getattr(err, "status", None), int) and isinstance(
@@ -466,21 +498,31 @@ def describe_error(err: BaseException, client: Any = None) -> LabError:
     if isinstance(err, ClientAuthenticationError):
         # No HTTP status: the credential itself (Entra ID) failed before any request.
         return LabError(
-            f"Couldn't sign in: {_one_line(err.message, 160)}",
-            hint="Run `az login` (or check the Entra ID settings) and reconnect.",
+            _("Couldn't sign in: {error}").format(error=_one_line(err.message, 160)),
+            hint=_("Run `az login` (or check the Entra ID settings) and reconnect."),
         )
     network = (ServiceRequestError, ServiceResponseError, OSError)
     if isinstance(err, network) and _is_ssl_problem(err):
         return LabError(
-            f"The service{where} has a certificate Python doesn't trust.",
-            hint="Reconnect with helpers.connect() so the local CA is trusted again.",
+            _("The service{where} has a certificate Python doesn't trust.").format(where=where),
+            hint=_("Reconnect with helpers.connect() so the local CA is trusted again."),
         )
     timeouts = (ServiceRequestTimeoutError, ServiceResponseTimeoutError, TimeoutError)
     if isinstance(err, timeouts) or (isinstance(err, OSError) and "Timeout" in type(err).__name__):
-        return LabError(f"The service{where} didn't answer in time.", hint=_UNREACHABLE_HINT)
+        return LabError(
+            _("The service{where} didn't answer in time.").format(where=where),
+            hint=_(_UNREACHABLE_HINT),
+        )
     if isinstance(err, network):
-        return LabError(f"Can't reach the service{where} — is it running?", hint=_UNREACHABLE_HINT)
-    return LabError(f"Unexpected error: {type(err).__name__}: {_one_line(err, 200)}")
+        return LabError(
+            _("Can't reach the service{where} — is it running?").format(where=where),
+            hint=_(_UNREACHABLE_HINT),
+        )
+    return LabError(
+        _("Unexpected error: {kind}: {error}").format(
+            kind=type(err).__name__, error=_one_line(err, 200)
+        )
+    )
 
 
 def _is_local(client: Any) -> bool:
@@ -501,8 +543,8 @@ def _call(client: Any, call: SdkCall) -> Any:
     """Make one SDK call, turning its failures into a LabError that remembers the call."""
     if inspect.iscoroutinefunction(getattr(client, "create_user", None)):
         raise LabError(
-            "This is the async client; the lab's helpers use the sync one.",
-            hint="Use helpers.connect() without use_async=True for the forms.",
+            _("This is the async client; the lab's helpers use the sync one."),
+            hint=_("Use helpers.connect() without use_async=True for the forms."),
         )
     try:
         return call.run(client)
@@ -608,22 +650,24 @@ def delete_identity(client: Any, identity_id: Any) -> Deleted:
 # --------------------------------------------------------------------------- Teams users
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_CLIENT_ID_HINT = (
+_CLIENT_ID_HINT = N_(
     "It is a GUID like 2c3e1e83-8fd7-4615-ad2b-b8c1229845ac: the Application (client) ID on "
     "the Entra app registration's Overview page."
 )
-_OBJECT_ID_HINT = (
+_OBJECT_ID_HINT = N_(
     "It is a GUID like 32c0a5db-05ec-78ea-51ab-3f06b329397e: the signed-in user's object ID "
     "(result['id_token_claims']['oid'] after the MSAL sign-in)."
 )
 # The service's Teams-exchange messages that name a mismatch, and what to do about each.
 _TEAMS_MISMATCH_HINTS = {
     "AAD application is not the expected one.": (
-        "The Entra token was issued to another application: pass the client ID of the app the "
-        "user signed in to."
+        N_(
+            "The Entra token was issued to another application: pass the client ID of the app the "
+            "user signed in to."
+        )
     ),
     "Provided AAD token issued for unexpected user.": (
-        "The Entra token belongs to another user: pass the object ID of the user who signed in."
+        N_("The Entra token belongs to another user: pass the object ID of the user who signed in.")
     ),
 }
 
@@ -632,9 +676,14 @@ def validate_guid(value: Any, what: str, hint: str) -> str:
     """Return `value` as a GUID string, or raise LabError naming `what` it should be."""
     text = "" if value is None else str(value).strip()
     if not text:
-        raise LabError(f"No {what} given.", hint=hint)
+        raise LabError(_("No {what} given.").format(what=_(what)), hint=_(hint))
     if not _GUID.match(text):
-        raise LabError(f"{_one_line(text, 40)!r} is not a valid {what}.", hint=hint)
+        raise LabError(
+            _("{value} is not a valid {what}.").format(
+                value=repr(_one_line(text, 40)), what=_(what)
+            ),
+            hint=_(hint),
+        )
     return text
 
 
@@ -642,13 +691,13 @@ def _check_entra_token(token: Any) -> str:
     text = "" if token is None else str(token).strip()
     if not text:
         raise LabError(
-            "No Entra ID token given.",
-            hint="Sign the Teams user in first and use result['access_token'].",
+            _("No Entra ID token given."),
+            hint=_("Sign the Teams user in first and use result['access_token']."),
         )
     if text.count(".") != 2:
         raise LabError(
-            "That is not a token: an Entra ID access token has three parts separated by '.'.",
-            hint="Copy result['access_token'] from the Teams user's sign-in, whole.",
+            _("That is not a token: an Entra ID access token has three parts separated by '.'."),
+            hint=_("Copy result['access_token'] from the Teams user's sign-in, whole."),
         )
     try:
         claims = decode_token(text).claims
@@ -656,8 +705,8 @@ def _check_entra_token(token: Any) -> str:
         claims = {}
     if "skypeid" in claims:
         raise LabError(
-            "That is an ACS access token, not the Teams user's Entra ID token.",
-            hint="Use the token from the Teams user's sign-in (result['access_token']).",
+            _("That is an ACS access token, not the Teams user's Entra ID token."),
+            hint=_("Use the token from the Teams user's sign-in (result['access_token'])."),
         )
     return text
 
@@ -672,8 +721,8 @@ def exchange_teams_token(
     `user_object_id`; the ACS token it returns expires with the Entra token.
     """
     token = _check_entra_token(entra_token)
-    app = validate_guid(client_id, "application (client) ID", _CLIENT_ID_HINT)
-    user = validate_guid(user_object_id, "user object ID", _OBJECT_ID_HINT)
+    app = validate_guid(client_id, N_("application (client) ID"), _CLIENT_ID_HINT)
+    user = validate_guid(user_object_id, N_("user object ID"), _OBJECT_ID_HINT)
     try:
         call = SdkCall("get_token_for_teams_user", (token, app, user), shown_as=((0, "aad_token"),))
         access_token = _call(client, call)
@@ -682,14 +731,14 @@ def exchange_teams_token(
         if hint is None:
             raise
         raise LabError(
-            err.message, hint=hint, status=err.status, code=err.code, call=err.call
+            err.message, hint=_(hint), status=err.status, code=err.code, call=err.call
         ) from None
     raw = str(access_token.expires_on)
     return TeamsUserToken(user.lower(), app.lower(), access_token.token, raw,
                           parse_expires_on(access_token.expires_on), call)  # fmt: skip
 
 
-_NO_INTROSPECTION = (
+_NO_INTROSPECTION = N_(
     "Azure has no token-introspection API: a token is only checked when Chat or Calling uses it."
 )
 
@@ -708,10 +757,10 @@ def check_token(client: Any, token: str, admin: Any = None) -> TokenCheck:
     sentence explaining why, instead of failing.
     """
     if not isinstance(token, str) or not token.strip():
-        raise LabError("No token given.", hint="Issue a token first, or paste one.")
+        raise LabError(_("No token given."), hint=_("Issue a token first, or paste one."))
     admin = admin if admin is not None else _admin_for(client)
     if admin is None:
-        return TokenCheck("unknown", _NO_INTROSPECTION, available=False)
+        return TokenCheck("unknown", _(_NO_INTROSPECTION), available=False)
     try:
         report = admin.introspect(token.strip())
     except Exception as err:  # the admin client speaks HTTP too; same translation
@@ -731,7 +780,7 @@ def check_token(client: Any, token: str, admin: Any = None) -> TokenCheck:
     )
 
 
-_ONLY_THIS_SESSION = (
+_ONLY_THIS_SESSION = N_(
     "Azure has no API to list identities: only the ones this session made are known. "
     "Keep your own list of the ids you create."
 )
@@ -807,6 +856,6 @@ def list_identities(client: Any, session: Any = None, admin: Any = None) -> Iden
             )
         )
     if admin is None:
-        return IdentityListing(tuple(entries), complete=False, note=_ONLY_THIS_SESSION)
-    note = "The local service lists every identity it holds, including ones made in code cells."
+        return IdentityListing(tuple(entries), complete=False, note=_(_ONLY_THIS_SESSION))
+    note = _("The local service lists every identity it holds, including ones made in code cells.")
     return IdentityListing(tuple(entries), complete=True, note=note, deleted=deleted)

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from itertools import zip_longest
 
+from helpers.i18n import _
+
 __all__ = ["DOCS_OUTPUT", "LINE_SHAPES", "QUICKSTART_DE", "QUICKSTART_EN", "compare_with_docs"]
 
 QUICKSTART_EN = (
@@ -126,19 +128,26 @@ class Comparison:
     @property
     def summary(self) -> str:
         if self.ok:
-            return "✓ Every line has the format of the docs' output."
+            return _("✓ Every line has the format of the docs' output.")
         wrong = sum(not line.ok for line in self.lines)
-        return f"✗ {wrong} of {len(self.lines)} lines differ in format from the docs' output."
+        return _("✗ {wrong} of {total} lines differ in format from the docs' output.").format(
+            wrong=wrong, total=len(self.lines)
+        )
 
     def __str__(self) -> str:
         rows = [self.summary]
         for line in self.lines:
             mark = "✓" if line.ok else "✗"
-            docs = "(no line)" if line.docs is None else line.docs or "(blank)"
-            rows.append(f"{mark} {line.number:2}  docs: {docs}")
+            # The docs' lines stay as the docs print them; only the lab's words are translated.
+            docs = _("(no line)") if line.docs is None else line.docs or _("(blank)")
+            rows.append(
+                _("{mark} {number:2}  docs: {docs}").format(
+                    mark=mark, number=line.number, docs=docs
+                )
+            )
             if not line.ok:
-                yours = "(no line)" if line.yours is None else line.yours or "(blank)"
-                rows.append(f"       yours: {yours}")
+                yours = _("(no line)") if line.yours is None else line.yours or _("(blank)")
+                rows.append(_("       yours: {yours}").format(yours=yours))
         return "\n".join(rows)
 
 

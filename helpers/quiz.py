@@ -23,16 +23,19 @@ import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from helpers.i18n import N_, _
+
 __all__ = ["QUIZZES", "Choice", "Feedback", "Question", "QuizView", "add_quiz", "grade", "show"]
 
-IDENTITY_MODEL = (
+# Translated like any message: each language links to its own edition of the page.
+IDENTITY_MODEL = N_(
     "https://learn.microsoft.com/en-us/azure/communication-services/concepts/identity-model"
 )
-QUICKSTART = (
+QUICKSTART = N_(
     "https://learn.microsoft.com/en-us/azure/communication-services/quickstarts/identity/"
     "access-tokens?pivots=programming-language-python"
 )
-CREDENTIALS = (
+CREDENTIALS = N_(
     "https://learn.microsoft.com/en-us/azure/communication-services/concepts/"
     "credentials-best-practices"
 )
@@ -66,13 +69,13 @@ class Feedback:
 def grade(question: Question, choice: int | None) -> Feedback:
     """Judge the choice (an index into `question.choices`, None for "nothing picked")."""
     if choice is None:
-        return Feedback(False, "✗ Pick an answer first.")
+        return Feedback(False, _("✗ Pick an answer first."))
     if not 0 <= choice < len(question.choices):
         raise IndexError(f"question {question.id!r} has no choice {choice}")
     picked = question.choices[choice]
     if picked.correct:
-        return Feedback(True, f"✓ {picked.why}")
-    return Feedback(False, f"✗ {picked.why}")
+        return Feedback(True, f"✓ {_(picked.why)}")
+    return Feedback(False, f"✗ {_(picked.why)}")
 
 
 QUIZZES: dict[str, tuple[Question, ...]] = {}
@@ -92,74 +95,91 @@ add_quiz(
     [
         Question(
             "02-user-data",
-            "What does create_user() store about your user in Azure Communication Services?",
+            N_("What does create_user() store about your user in Azure Communication Services?"),
             (
                 Choice(
-                    "Their name and e-mail address.",
+                    N_("Their name and e-mail address."),
                     False,
-                    "Wrong: the service keeps no user data. You never send a name; the identity "
-                    "is only an id.",
+                    N_(
+                        "Wrong: the service keeps no user data. You never send a name; the "
+                        "identity "
+                        "is only an id."
+                    ),
                 ),
                 Choice(
-                    "Nothing personal: it makes a new unique id, and you keep the link to your "
-                    "own user.",
+                    N_(
+                        "Nothing personal: it makes a new unique id, and you keep the link to your "
+                        "own user."
+                    ),
                     True,
-                    "Right: the identity model keeps your users' data private, and mapping ids "
-                    "to your users is your job.",
+                    N_(
+                        "Right: the identity model keeps your users' data private, and mapping ids "
+                        "to your users is your job."
+                    ),
                 ),
                 Choice(
-                    "A password the user signs in with.",
+                    N_("A password the user signs in with."),
                     False,
-                    "Wrong: the service does not sign users in. Your own service authenticates "
-                    "them, then issues tokens.",
+                    N_(
+                        "Wrong: the service does not sign users in. Your own service authenticates "
+                        "them, then issues tokens."
+                    ),
                 ),
             ),
             IDENTITY_MODEL,
         ),
         Question(
             "02-choose-id",
-            "Can you pick the id of a new identity, for example a user's phone number?",
+            N_("Can you pick the id of a new identity, for example a user's phone number?"),
             (
                 Choice(
-                    "Yes, pass it to create_user().",
+                    N_("Yes, pass it to create_user()."),
                     False,
-                    "Wrong: create_user() takes no id. The service makes a unique one for you.",
+                    N_("Wrong: create_user() takes no id. The service makes a unique one for you."),
                 ),
                 Choice(
-                    "No: the service creates the id, and you store it next to your own user.",
+                    N_("No: the service creates the id, and you store it next to your own user."),
                     True,
-                    "Right: external identifiers such as phone numbers or user names can't be "
-                    "used directly; you keep a mapping.",
+                    N_(
+                        "Right: external identifiers such as phone numbers or user names can't be "
+                        "used directly; you keep a mapping."
+                    ),
                 ),
                 Choice(
-                    "Yes, as long as it is unique in your resource.",
+                    N_("Yes, as long as it is unique in your resource."),
                     False,
-                    "Wrong: external identifiers can't be used as identities, unique or not.",
+                    N_("Wrong: external identifiers can't be used as identities, unique or not."),
                 ),
             ),
             IDENTITY_MODEL,
         ),
         Question(
             "02-who",
-            "Who or what can an identity stand for?",
+            N_("Who or what can an identity stand for?"),
             (
                 Choice(
-                    "Only a person who signed in with Microsoft Entra ID.",
+                    N_("Only a person who signed in with Microsoft Entra ID."),
                     False,
-                    "Wrong: ACS identities don't need Entra ID; you bring your own identity "
-                    "system.",
+                    N_(
+                        "Wrong: ACS identities don't need Entra ID; you bring your own identity "
+                        "system."
+                    ),
                 ),
                 Choice(
-                    "A person, or an application such as a service or a bot.",
+                    N_("A person, or an application such as a service or a bot."),
                     True,
-                    "Right: the identity model says you can use identities for human users or "
-                    "applications.",
+                    N_(
+                        "Right: the identity model says you can use identities for human users or "
+                        "applications."
+                    ),
                 ),
                 Choice(
-                    "Only one device: each phone needs a new identity.",
+                    N_("Only one device: each phone needs a new identity."),
                     False,
-                    "Wrong: one user can take part in several sessions on several devices at "
-                    "the same time.",
+                    N_(
+                        "Wrong: one user can take part in several sessions on several devices at "
+                        "the same time."
+                    ),
                 ),
             ),
             IDENTITY_MODEL,
@@ -172,71 +192,87 @@ add_quiz(
     [
         Question(
             "03-chat-join",
-            "Which scope lets a client use chats it was added to, but not create new chat threads?",
+            N_(
+                "Which scope lets a client use chats it was added to, but not create new chat "
+                "threads?"
+            ),
             (
                 Choice(
-                    "chat",
+                    N_("chat"),
                     False,
-                    "Wrong: chat can also create, update and delete chat threads.",
+                    N_("Wrong: chat can also create, update and delete chat threads."),
                 ),
                 Choice(
-                    "chat.join",
+                    N_("chat.join"),
                     True,
-                    "Right: chat.join can't create threads, but can send messages and add or "
-                    "remove participants.",
+                    N_(
+                        "Right: chat.join can't create threads, but can send messages and add or "
+                        "remove participants."
+                    ),
                 ),
                 Choice(
-                    "voip.join",
+                    N_("voip.join"),
                     False,
-                    "Wrong: voip.join is about calls (joining them), not chat.",
+                    N_("Wrong: voip.join is about calls (joining them), not chat."),
                 ),
             ),
             IDENTITY_MODEL,
         ),
         Question(
             "03-expiry",
-            "Which token_expires_in does the service accept?",
+            N_("Which token_expires_in does the service accept?"),
             (
                 Choice(
-                    "timedelta(minutes=30)",
+                    N_("timedelta(minutes=30)"),
                     False,
-                    "Wrong: a token lives at least one hour; the service answers 400 for 30 "
-                    "minutes.",
+                    N_(
+                        "Wrong: a token lives at least one hour; the service answers 400 for 30 "
+                        "minutes."
+                    ),
                 ),
                 Choice(
-                    "timedelta(hours=2)",
+                    N_("timedelta(hours=2)"),
                     True,
-                    "Right: any lifetime from one hour to 24 hours (60 to 1440 minutes) is "
-                    "accepted.",
+                    N_(
+                        "Right: any lifetime from one hour to 24 hours (60 to 1440 minutes) is "
+                        "accepted."
+                    ),
                 ),
                 Choice(
-                    "timedelta(hours=48)",
+                    N_("timedelta(hours=48)"),
                     False,
-                    "Wrong: 24 hours is the longest; the service answers 400 for 48 hours.",
+                    N_("Wrong: 24 hours is the longest; the service answers 400 for 48 hours."),
                 ),
             ),
             QUICKSTART,
         ),
         Question(
             "03-where",
-            "Where should your app issue access tokens?",
+            N_("Where should your app issue access tokens?"),
             (
                 Choice(
-                    "In the client app (browser or phone), with the connection string.",
+                    N_("In the client app (browser or phone), with the connection string."),
                     False,
-                    "Wrong: the connection string would leak to every user, and anyone could "
-                    "make tokens on your bill.",
+                    N_(
+                        "Wrong: the connection string would leak to every user, and anyone could "
+                        "make tokens on your bill."
+                    ),
                 ),
                 Choice(
-                    "On your trusted server, which then gives the token to the client app.",
+                    N_("On your trusted server, which then gives the token to the client app."),
                     True,
-                    "Right: the docs say to create tokens in a trusted service, never in the "
-                    "client application.",
+                    N_(
+                        "Right: the docs say to create tokens in a trusted service, never in the "
+                        "client application."
+                    ),
                 ),
                 Choice(
-                    "Either, as long as the connection uses HTTPS.",
+                    N_("Either, as long as the connection uses HTTPS."),
                     False,
-                    "Wrong: HTTPS protects the transfer, not the key stored inside the client app.",
+                    N_(
+                        "Wrong: HTTPS protects the transfer, not the key stored inside the client "
+                        "app."
+                    ),
                 ),
             ),
             IDENTITY_MODEL,
@@ -249,46 +285,53 @@ add_quiz(
     [
         Question(
             "04-returns",
-            "What does create_user_and_token(['voip']) give you?",
+            N_("What does create_user_and_token(['voip']) give you?"),
             (
                 Choice(
-                    "Only an access token.",
+                    N_("Only an access token."),
                     False,
-                    "Wrong: you also get the new identity, which you need to store.",
+                    N_("Wrong: you also get the new identity, which you need to store."),
                 ),
                 Choice(
-                    "The new identity and an access token for it.",
+                    N_("The new identity and an access token for it."),
                     True,
-                    "Right: it returns a pair, the identity first and the token second.",
+                    N_("Right: it returns a pair, the identity first and the token second."),
                 ),
                 Choice(
-                    "Only the new identity; you call get_token next.",
+                    N_("Only the new identity; you call get_token next."),
                     False,
-                    "Wrong: that is what create_user() does; this method issues the token too.",
+                    N_("Wrong: that is what create_user() does; this method issues the token too."),
                 ),
             ),
             QUICKSTART,
         ),
         Question(
             "04-why",
-            "What is different about a token from create_user_and_token?",
+            N_("What is different about a token from create_user_and_token?"),
             (
                 Choice(
-                    "It never expires.",
+                    N_("It never expires."),
                     False,
-                    "Wrong: it has the same lifetime rules as any token (24 hours unless you "
-                    "ask for 1 to 24 hours).",
+                    N_(
+                        "Wrong: it has the same lifetime rules as any token (24 hours unless you "
+                        "ask for 1 to 24 hours)."
+                    ),
                 ),
                 Choice(
-                    "Nothing about the token: the identity and the token just come from one "
-                    "request.",
+                    N_(
+                        "Nothing about the token: the identity and the token just come from one "
+                        "request."
+                    ),
                     True,
-                    "Right: the method creates the identity and issues its token at the same time.",
+                    N_(
+                        "Right: the method creates the identity and issues its token at the same "
+                        "time."
+                    ),
                 ),
                 Choice(
-                    "It allows every scope.",
+                    N_("It allows every scope."),
                     False,
-                    "Wrong: you choose the scopes, exactly as with get_token.",
+                    N_("Wrong: you choose the scopes, exactly as with get_token."),
                 ),
             ),
             QUICKSTART,
@@ -301,70 +344,79 @@ add_quiz(
     [
         Question(
             "05-how",
-            "How do you refresh an ACS access token?",
+            N_("How do you refresh an ACS access token?"),
             (
                 Choice(
-                    "Call get_token again for the same identity.",
+                    N_("Call get_token again for the same identity."),
                     True,
-                    "Right: refreshing means issuing a new token for the identity you stored.",
+                    N_("Right: refreshing means issuing a new token for the identity you stored."),
                 ),
                 Choice(
-                    "Send the old token to a refresh method.",
+                    N_("Send the old token to a refresh method."),
                     False,
-                    "Wrong: the identity SDK has no refresh method that takes a token.",
+                    N_("Wrong: the identity SDK has no refresh method that takes a token."),
                 ),
                 Choice(
-                    "Create a new identity.",
+                    N_("Create a new identity."),
                     False,
-                    "Wrong: the user would lose their identity, and with it their chats.",
+                    N_("Wrong: the user would lose their identity, and with it their chats."),
                 ),
             ),
             QUICKSTART,
         ),
         Question(
             "05-old-token",
-            "You issued a new token. What happens to the old one?",
+            N_("You issued a new token. What happens to the old one?"),
             (
                 Choice(
-                    "It stops working at once.",
+                    N_("It stops working at once."),
                     False,
-                    "Wrong: an identity can hold several valid tokens at the same time.",
+                    N_("Wrong: an identity can hold several valid tokens at the same time."),
                 ),
                 Choice(
-                    "It keeps working until it expires, unless you revoke it.",
+                    N_("It keeps working until it expires, unless you revoke it."),
                     True,
-                    "Right: a user can have multiple tokens simultaneously.",
+                    N_("Right: a user can have multiple tokens simultaneously."),
                 ),
                 Choice(
-                    "It is extended to the new expiry time.",
+                    N_("It is extended to the new expiry time."),
                     False,
-                    "Wrong: a token's expiry is signed into it and never changes.",
+                    N_("Wrong: a token's expiry is signed into it and never changes."),
                 ),
             ),
             IDENTITY_MODEL,
         ),
         Question(
             "05-client",
-            "In a client app, what gets a new token before the current one expires?",
+            N_("In a client app, what gets a new token before the current one expires?"),
             (
                 Choice(
-                    "CommunicationTokenCredential, calling your token_refresher (with proactive "
-                    "refresh turned on).",
+                    N_(
+                        "CommunicationTokenCredential, calling your token_refresher (with "
+                        "proactive "
+                        "refresh turned on)."
+                    ),
                     True,
-                    "Right: the credential calls your refresher, which asks your server for a "
-                    "fresh token.",
+                    N_(
+                        "Right: the credential calls your refresher, which asks your server for a "
+                        "fresh token."
+                    ),
                 ),
                 Choice(
-                    "The client app itself, with get_token and the connection string.",
+                    N_("The client app itself, with get_token and the connection string."),
                     False,
-                    "Wrong: the client never holds the connection string; your server issues "
-                    "tokens.",
+                    N_(
+                        "Wrong: the client never holds the connection string; your server issues "
+                        "tokens."
+                    ),
                 ),
                 Choice(
-                    "Azure, which renews tokens automatically.",
+                    N_("Azure, which renews tokens automatically."),
                     False,
-                    "Wrong: the service never renews a token by itself; your app asks for a "
-                    "new one.",
+                    N_(
+                        "Wrong: the service never renews a token by itself; your app asks for a "
+                        "new one."
+                    ),
                 ),
             ),
             CREDENTIALS,
@@ -377,69 +429,75 @@ add_quiz(
     [
         Question(
             "06-what",
-            "What does revoke_tokens(identity) do?",
+            N_("What does revoke_tokens(identity) do?"),
             (
                 Choice(
-                    "It invalidates every active token of the identity; the identity stays.",
+                    N_("It invalidates every active token of the identity; the identity stays."),
                     True,
-                    "Right: it revokes all active tokens, and the identity can get new ones "
-                    "afterwards.",
+                    N_(
+                        "Right: it revokes all active tokens, and the identity can get new ones "
+                        "afterwards."
+                    ),
                 ),
                 Choice(
-                    "It revokes only the newest token.",
+                    N_("It revokes only the newest token."),
                     False,
-                    "Wrong: it revokes all active tokens issued to the identity.",
+                    N_("Wrong: it revokes all active tokens issued to the identity."),
                 ),
                 Choice(
-                    "It deletes the identity.",
+                    N_("It deletes the identity."),
                     False,
-                    "Wrong: that is delete_user. After revoking, the identity still exists.",
+                    N_("Wrong: that is delete_user. After revoking, the identity still exists."),
                 ),
             ),
             QUICKSTART,
         ),
         Question(
             "06-when",
-            "On Azure, when does a revoked token stop working everywhere?",
+            N_("On Azure, when does a revoked token stop working everywhere?"),
             (
                 Choice(
-                    "Immediately.",
+                    N_("Immediately."),
                     False,
-                    "Wrong: the docs say revocation isn't immediate.",
+                    N_("Wrong: the docs say revocation isn't immediate."),
                 ),
                 Choice(
-                    "Within up to 15 minutes.",
+                    N_("Within up to 15 minutes."),
                     True,
-                    "Right: the identity model page says revocation can take up to 15 minutes "
-                    "to propagate.",
+                    N_(
+                        "Right: the identity model page says revocation can take up to 15 minutes "
+                        "to propagate."
+                    ),
                 ),
                 Choice(
-                    "Only when the token expires.",
+                    N_("Only when the token expires."),
                     False,
-                    "Wrong: revoking ends a token before its expiry time; that is its purpose.",
+                    N_("Wrong: revoking ends a token before its expiry time; that is its purpose."),
                 ),
             ),
             IDENTITY_MODEL,
         ),
         Question(
             "06-fewer",
-            "A user should only join calls from now on. What do the docs recommend?",
+            N_("A user should only join calls from now on. What do the docs recommend?"),
             (
                 Choice(
-                    "Revoke all their tokens, then issue a new token with fewer scopes.",
+                    N_("Revoke all their tokens, then issue a new token with fewer scopes."),
                     True,
-                    "Right: that is the docs' advice for removing access to some features.",
+                    N_("Right: that is the docs' advice for removing access to some features."),
                 ),
                 Choice(
-                    "Delete the identity and create a new one.",
+                    N_("Delete the identity and create a new one."),
                     False,
-                    "Wrong: deleting also removes the identity's stored content; revoking is "
-                    "enough.",
+                    N_(
+                        "Wrong: deleting also removes the identity's stored content; revoking is "
+                        "enough."
+                    ),
                 ),
                 Choice(
-                    "Wait until their current token expires.",
+                    N_("Wait until their current token expires."),
                     False,
-                    "Wrong: the old token would keep all its scopes for up to 24 hours.",
+                    N_("Wrong: the old token would keep all its scopes for up to 24 hours."),
                 ),
             ),
             IDENTITY_MODEL,
@@ -452,45 +510,47 @@ add_quiz(
     [
         Question(
             "07-after",
-            "What is true after delete_user(identity)?",
+            N_("What is true after delete_user(identity)?"),
             (
                 Choice(
-                    "Its tokens still work until they expire.",
+                    N_("Its tokens still work until they expire."),
                     False,
-                    "Wrong: deleting an identity revokes all its active tokens.",
+                    N_("Wrong: deleting an identity revokes all its active tokens."),
                 ),
                 Choice(
-                    "Its tokens are revoked, it gets no new tokens, and its stored content is "
-                    "removed.",
+                    N_(
+                        "Its tokens are revoked, it gets no new tokens, and its stored content is "
+                        "removed."
+                    ),
                     True,
-                    "Right: that is what the quickstart says deleting does.",
+                    N_("Right: that is what the quickstart says deleting does."),
                 ),
                 Choice(
-                    "It can be restored with a new token.",
+                    N_("It can be restored with a new token."),
                     False,
-                    "Wrong: the service refuses to issue tokens to a deleted identity.",
+                    N_("Wrong: the service refuses to issue tokens to a deleted identity."),
                 ),
             ),
             QUICKSTART,
         ),
         Question(
             "07-keep",
-            "Which call keeps the identity, so it can get tokens again?",
+            N_("Which call keeps the identity, so it can get tokens again?"),
             (
                 Choice(
-                    "revoke_tokens",
+                    N_("revoke_tokens"),
                     True,
-                    "Right: after revoking, you can issue new tokens to the same identity.",
+                    N_("Right: after revoking, you can issue new tokens to the same identity."),
                 ),
                 Choice(
-                    "delete_user",
+                    N_("delete_user"),
                     False,
-                    "Wrong: after deleting, the identity can never get a token again.",
+                    N_("Wrong: after deleting, the identity can never get a token again."),
                 ),
                 Choice(
-                    "Both of them",
+                    N_("Both of them"),
                     False,
-                    "Wrong: only revoke_tokens keeps the identity; delete_user ends it.",
+                    N_("Wrong: only revoke_tokens keeps the identity; delete_user ends it."),
                 ),
             ),
             QUICKSTART,
@@ -499,86 +559,110 @@ add_quiz(
 )
 
 
-TEAMS_QUICKSTART = (
+TEAMS_QUICKSTART = N_(
     "https://learn.microsoft.com/en-us/azure/communication-services/quickstarts/"
     "manage-teams-identity"
 )
-IDENTITY_REST = "https://learn.microsoft.com/en-us/rest/api/communication/communication-identity"
+IDENTITY_REST = N_(
+    "https://learn.microsoft.com/en-us/rest/api/communication/communication-identity"
+)
 
 add_quiz(
     "10",
     [
         Question(
             "10-exchange-inputs",
-            "What does get_token_for_teams_user need besides the client's own credential?",
+            N_("What does get_token_for_teams_user need besides the client's own credential?"),
             (
                 Choice(
-                    "The Teams user's Entra ID token, the Entra application's client ID and the "
-                    "user's object ID.",
+                    N_(
+                        "The Teams user's Entra ID token, the Entra application's client ID and "
+                        "the "
+                        "user's object ID."
+                    ),
                     True,
-                    "Right: the service checks that the token is valid, was issued to that "
-                    "application (appid) and belongs to that user (oid).",
+                    N_(
+                        "Right: the service checks that the token is valid, was issued to that "
+                        "application (appid) and belongs to that user (oid)."
+                    ),
                 ),
                 Choice(
-                    "The Teams user's e-mail address and password.",
+                    N_("The Teams user's e-mail address and password."),
                     False,
-                    "Wrong: your app never sees the password. The user signs in to Entra ID "
-                    "(MSAL), and you pass the token that sign-in returns.",
+                    N_(
+                        "Wrong: your app never sees the password. The user signs in to Entra ID "
+                        "(MSAL), and you pass the token that sign-in returns."
+                    ),
                 ),
                 Choice(
-                    "An ACS identity created with create_user() for the Teams user.",
+                    N_("An ACS identity created with create_user() for the Teams user."),
                     False,
-                    "Wrong: Teams users keep their own Entra identity; no ACS identity is "
-                    "created for them.",
+                    N_(
+                        "Wrong: Teams users keep their own Entra identity; no ACS identity is "
+                        "created for them."
+                    ),
                 ),
             ),
             TEAMS_QUICKSTART,
         ),
         Question(
             "10-lifetime",
-            "How long is the ACS access token from the exchange valid?",
+            N_("How long is the ACS access token from the exchange valid?"),
             (
                 Choice(
-                    "24 hours, like every ACS token.",
+                    N_("24 hours, like every ACS token."),
                     False,
-                    "Wrong: 24 hours is the default for ACS identities' tokens, not for Teams "
-                    "users'.",
+                    N_(
+                        "Wrong: 24 hours is the default for ACS identities' tokens, not for Teams "
+                        "users'."
+                    ),
                 ),
                 Choice(
-                    "As long as the Entra ID token it was exchanged for.",
+                    N_("As long as the Entra ID token it was exchanged for."),
                     True,
-                    "Right: the exchange returns a token with a matching expiration time; get "
-                    "a fresh Entra ID token and exchange again to go on.",
+                    N_(
+                        "Right: the exchange returns a token with a matching expiration time; get "
+                        "a fresh Entra ID token and exchange again to go on."
+                    ),
                 ),
                 Choice(
-                    "Whatever you pass as token_expires_in, between 1 and 24 hours.",
+                    N_("Whatever you pass as token_expires_in, between 1 and 24 hours."),
                     False,
-                    "Wrong: get_token_for_teams_user takes no expiry; the Entra ID token decides.",
+                    N_(
+                        "Wrong: get_token_for_teams_user takes no expiry; the Entra ID token "
+                        "decides."
+                    ),
                 ),
             ),
             IDENTITY_REST,
         ),
         Question(
             "10-where",
-            "Where should the exchange run?",
+            N_("Where should the exchange run?"),
             (
                 Choice(
-                    "In the user's browser or app, right after they sign in.",
+                    N_("In the user's browser or app, right after they sign in."),
                     False,
-                    "Wrong: the exchange request is signed with your resource's credentials, "
-                    "which must not reach the user's device.",
+                    N_(
+                        "Wrong: the exchange request is signed with your resource's credentials, "
+                        "which must not reach the user's device."
+                    ),
                 ),
                 Choice(
-                    "In your back-end service.",
+                    N_("In your back-end service."),
                     True,
-                    "Right: exchange requests are signed with a secret, so the docs recommend "
-                    "implementing the exchange in back-end services.",
+                    N_(
+                        "Right: exchange requests are signed with a secret, so the docs recommend "
+                        "implementing the exchange in back-end services."
+                    ),
                 ),
                 Choice(
-                    "Inside Microsoft Teams.",
+                    N_("Inside Microsoft Teams."),
                     False,
-                    "Wrong: Teams is not involved in the exchange; your app calls Azure "
-                    "Communication Services with the user's Entra ID token.",
+                    N_(
+                        "Wrong: Teams is not involved in the exchange; your app calls Azure "
+                        "Communication Services with the user's Entra ID token."
+                    ),
                 ),
             ),
             TEAMS_QUICKSTART,
@@ -596,13 +680,13 @@ class _QuestionView:
         import ipywidgets as widgets
 
         self.question = question
-        self.prompt = widgets.HTML(f"<b>{number}. {html.escape(question.prompt)}</b>")
+        self.prompt = widgets.HTML(f"<b>{number}. {html.escape(_(question.prompt))}</b>")
         self.options = widgets.RadioButtons(
-            options=[(c.text, i) for i, c in enumerate(question.choices)],
+            options=[(_(c.text), i) for i, c in enumerate(question.choices)],
             value=None,
             layout=widgets.Layout(width="auto"),
         )
-        self.button = widgets.Button(description="Check", layout=widgets.Layout(width="8em"))
+        self.button = widgets.Button(description=_("Check"), layout=widgets.Layout(width="8em"))
         self.feedback = widgets.HTML("")
         self.button.on_click(self._on_check)
         self.box = widgets.VBox(
@@ -613,9 +697,10 @@ class _QuestionView:
     def _on_check(self, _button=None) -> None:
         result = grade(self.question, self.options.value)
         color = "#107c10" if result.correct else "#a4262c"
+        url, label = _(self.question.source), _("(source)")
         link = (
-            f' <a href="{html.escape(self.question.source)}" target="_blank" '
-            'style="color:#0f6cbd;text-decoration:underline">(source)</a>'
+            f' <a href="{html.escape(url)}" target="_blank" '
+            f'style="color:#0f6cbd;text-decoration:underline">{html.escape(label)}</a>'
         )
         source = link if self.options.value is not None else ""
         self.feedback.value = (

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from .i18n import _
+
 CONNECTION_STRING_VAR = "COMMUNICATION_SERVICES_CONNECTION_STRING"
 ENDPOINT_VAR = "COMMUNICATION_SERVICES_ENDPOINT"
 # Set to "emulator" to ignore Azure settings (the test suite does: it must never reach Azure).
@@ -74,33 +76,39 @@ def is_loopback(host: str | None) -> bool:
 
 
 def _fail(variable: str, problem: str, expected: str) -> SettingsError:
-    return SettingsError(f"{variable} {problem}. Expected format: {expected}")
+    return SettingsError(
+        _("{variable} {problem}. Expected format: {expected}").format(
+            variable=variable, problem=problem, expected=expected
+        )
+    )
 
 
 def _check_endpoint(url: str, variable: str, expected: str) -> str:
     """Return the endpoint normalised to end with one '/', or raise SettingsError."""
     # Values are never echoed: a pasted string may hold the key in an unexpected place.
     if not url:
-        raise _fail(variable, "has an empty endpoint", expected)
+        raise _fail(variable, _("has an empty endpoint"), expected)
     if "<" in url or ">" in url:
-        raise _fail(variable, "still holds the placeholder endpoint from .env.example", expected)
+        raise _fail(variable, _("still holds the placeholder endpoint from .env.example"), expected)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError:
-        raise _fail(variable, "has an endpoint that is not a valid URL", expected) from None
+        raise _fail(variable, _("has an endpoint that is not a valid URL"), expected) from None
     if parts.scheme.lower() == "http":
         raise _fail(
             variable,
-            "has an http:// endpoint, but the Python SDK always connects with HTTPS; use https://",
+            _(
+                "has an http:// endpoint, but the Python SDK always connects with HTTPS; use https://"
+            ),
             expected,
         )
     if parts.scheme.lower() != "https" or not parts.hostname:
-        raise _fail(variable, "has an endpoint that is not an https:// URL", expected)
+        raise _fail(variable, _("has an endpoint that is not an https:// URL"), expected)
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise _fail(
             variable,
-            "has an endpoint with a path or query after the host; use the resource URL only",
+            _("has an endpoint with a path or query after the host; use the resource URL only"),
             expected,
         )
     return f"https://{parts.netloc}/"
@@ -108,27 +116,29 @@ def _check_endpoint(url: str, variable: str, expected: str) -> str:
 
 def _check_key(key: str, variable: str) -> None:
     if not key:
-        raise _fail(variable, "has an empty accesskey", EXPECTED_FORMAT)
+        raise _fail(variable, _("has an empty accesskey"), EXPECTED_FORMAT)
     if "<" in key or ">" in key:
-        raise _fail(variable, "still holds the .env.example placeholder key", EXPECTED_FORMAT)
+        raise _fail(variable, _("still holds the .env.example placeholder key"), EXPECTED_FORMAT)
     try:
         decoded = base64.b64decode(key, validate=True)
     except (binascii.Error, ValueError):
         raise _fail(
             variable,
-            "has an accesskey that is not base64 (copy the key from the Azure portal, "
-            "Settings > Keys, unchanged)",
+            _(
+                "has an accesskey that is not base64 (copy the key from the Azure portal, "
+                "Settings > Keys, unchanged)"
+            ),
             EXPECTED_FORMAT,
         ) from None
     if not decoded:
-        raise _fail(variable, "has an accesskey that decodes to nothing", EXPECTED_FORMAT)
+        raise _fail(variable, _("has an accesskey that decodes to nothing"), EXPECTED_FORMAT)
 
 
 def parse_connection_string(value: str, variable: str = CONNECTION_STRING_VAR) -> ConnectionString:
     """Validate an ACS connection string the way the SDK reads it (parts in any order)."""
     text = (value or "").strip().strip('"').strip("'")
     if not text:
-        raise _fail(variable, "is empty", EXPECTED_FORMAT)
+        raise _fail(variable, _("is empty"), EXPECTED_FORMAT)
     parts: dict[str, str] = {}
     for piece in text.split(";"):
         if not piece.strip():
@@ -137,9 +147,9 @@ def parse_connection_string(value: str, variable: str = CONNECTION_STRING_VAR) -
         if sep:
             parts[name.strip().lower()] = val.strip()
     if "endpoint" not in parts:
-        raise _fail(variable, "has no 'endpoint=' part", EXPECTED_FORMAT)
+        raise _fail(variable, _("has no 'endpoint=' part"), EXPECTED_FORMAT)
     if "accesskey" not in parts:
-        raise _fail(variable, "has no 'accesskey=' part", EXPECTED_FORMAT)
+        raise _fail(variable, _("has no 'accesskey=' part"), EXPECTED_FORMAT)
     endpoint = _check_endpoint(parts["endpoint"], variable, EXPECTED_FORMAT)
     _check_key(parts["accesskey"], variable)
     return ConnectionString(endpoint=endpoint, access_key=parts["accesskey"], raw=text)
@@ -149,11 +159,13 @@ def parse_endpoint(value: str, variable: str = ENDPOINT_VAR) -> str:
     """Validate the Entra ID variant's endpoint URL."""
     text = (value or "").strip().strip('"').strip("'")
     if not text:
-        raise _fail(variable, "is empty", EXPECTED_ENDPOINT)
+        raise _fail(variable, _("is empty"), EXPECTED_ENDPOINT)
     if "accesskey" in text.lower():
         raise _fail(
             variable,
-            f"looks like a connection string; put that in {CONNECTION_STRING_VAR} instead",
+            _("looks like a connection string; put that in {variable} instead").format(
+                variable=CONNECTION_STRING_VAR
+            ),
             EXPECTED_ENDPOINT,
         )
     return _check_endpoint(text, variable, EXPECTED_ENDPOINT)

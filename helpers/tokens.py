@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from helpers.i18n import N_, _
+
 __all__ = [
     "SCOPE_MEANINGS",
     "TokenAnatomy",
@@ -27,27 +29,30 @@ __all__ = [
 
 # One sentence per scope, worded after the ACS docs; forms reuse these as tooltips.
 SCOPE_MEANINGS = {
-    "chat": "Use the Chat APIs: create chat threads and send and read messages.",
-    "voip": "Use the Calling APIs: start and receive voice and video calls.",
-    "chat.join": "Use chats the identity is added to, without creating, deleting or "
-    "updating chat threads.",
-    "chat.join.limited": "Like chat.join, but also without adding or removing participants.",
-    "voip.join": "Join calls, without the right to start new ones.",
+    "chat": N_("Use the Chat APIs: create chat threads and send and read messages."),
+    "voip": N_("Use the Calling APIs: start and receive voice and video calls."),
+    "chat.join": N_(
+        "Use chats the identity is added to, without creating, deleting or updating chat threads."
+    ),
+    "chat.join.limited": N_("Like chat.join, but also without adding or removing participants."),
+    "voip.join": N_("Join calls, without the right to start new ones."),
 }
 
 # What each known claim means, for the anatomy table.
 _CLAIM_MEANINGS = {
-    "skypeid": "The identity this token was issued to (its id without the leading '8:').",
-    "scp": "An internal permission number; acsScope below is the readable form.",
-    "csi": "The issue time again, written as text.",
-    "iat": "Issued at: when the service created the token.",
-    "exp": "Expires at: after this moment every service rejects the token.",
-    "acsScope": "Scopes: what the token lets a client do.",
-    "resourceId": "The Communication Services resource that issued the token.",
-    "resourceLocation": "Where that resource keeps its data.",
-    "rgn": "Short code of the resource's region.",
+    "skypeid": N_("The identity this token was issued to (its id without the leading '8:')."),
+    "scp": N_("An internal permission number; acsScope below is the readable form."),
+    "csi": N_("The issue time again, written as text."),
+    "iat": N_("Issued at: when the service created the token."),
+    "exp": N_("Expires at: after this moment every service rejects the token."),
+    "acsScope": N_("Scopes: what the token lets a client do."),
+    "resourceId": N_("The Communication Services resource that issued the token."),
+    "resourceLocation": N_("Where that resource keeps its data."),
+    "rgn": N_("Short code of the resource's region."),
 }
-_UNKNOWN_CLAIM = "A claim this lab doesn't explain (the token format can change without notice)."
+_UNKNOWN_CLAIM = N_(
+    "A claim this lab doesn't explain (the token format can change without notice)."
+)
 
 
 class TokenFormatError(ValueError):
@@ -67,7 +72,7 @@ def describe_duration(delta: timedelta) -> str:
     """Say a duration the way a person would: '23 h 59 min', '45 s', 'expired 2 min ago'."""
     seconds = int(delta.total_seconds())
     if seconds < 0:
-        return f"expired {describe_duration(-delta)} ago"
+        return _("expired {duration} ago").format(duration=describe_duration(-delta))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -96,7 +101,9 @@ def parse_expires_on(raw: str | int | float | datetime) -> datetime:
         return datetime.fromtimestamp(raw, tz=timezone.utc)
     match = _EXPIRES_ON.match(str(raw).strip())
     if not match:
-        raise TokenFormatError(f"Can't read the expiry time {str(raw)!r}: expected ISO 8601.")
+        raise TokenFormatError(
+            _("Can't read the expiry time {value}: expected ISO 8601.").format(value=repr(str(raw)))
+        )
     fraction = (match["fraction"] or "")[:6].ljust(6, "0")
     offset = match["offset"] or "+00:00"
     if offset in ("Z", "z"):
@@ -106,7 +113,11 @@ def parse_expires_on(raw: str | int | float | datetime) -> datetime:
     try:
         return datetime.fromisoformat(f"{match['date']}T{match['time']}.{fraction}{offset}")
     except ValueError as err:
-        raise TokenFormatError(f"Can't read the expiry time {str(raw)!r}: {err}.") from None
+        raise TokenFormatError(
+            _("Can't read the expiry time {value}: {error}.").format(
+                value=repr(str(raw)), error=err
+            )
+        ) from None
 
 
 def _utc_from_claim(value: Any) -> datetime | None:
@@ -156,11 +167,28 @@ class TokenAnatomy:
             moment = _utc_from_claim(value) if claim in ("iat", "exp") else None
             if moment is not None:
                 shown = f"{value} ({_format_time(moment)})"
-            meaning = _CLAIM_MEANINGS.get(claim, _UNKNOWN_CLAIM)
+            meaning = _(_CLAIM_MEANINGS.get(claim, _UNKNOWN_CLAIM))
             if claim == "exp" and self.lifetime is not None:
-                meaning += f" Lifetime: {describe_duration(self.lifetime)}."
+                meaning = _("{meaning} Lifetime: {duration}.").format(
+                    meaning=meaning, duration=describe_duration(self.lifetime)
+                )
             table.append((claim, str(shown), meaning))
         return table
+
+
+# Whole sentences per part of the token (not "The token's {part} ..."), so each translates well.
+_SEGMENT_PROBLEMS = {
+    "header": (
+        N_("The token's header is not valid base64url."),
+        N_("The token's header is not JSON."),
+        N_("The token's header is JSON but not an object."),
+    ),
+    "payload": (
+        N_("The token's payload is not valid base64url."),
+        N_("The token's payload is not JSON."),
+        N_("The token's payload is JSON but not an object."),
+    ),
+}
 
 
 def _decode_segment(segment: str, part: str) -> dict[str, Any]:
@@ -170,13 +198,13 @@ def _decode_segment(segment: str, part: str) -> dict[str, Any]:
     try:
         raw = base64.b64decode(padded.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
-        raise TokenFormatError(f"The token's {part} is not valid base64url.") from None
+        raise TokenFormatError(_(_SEGMENT_PROBLEMS[part][0])) from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise TokenFormatError(f"The token's {part} is not JSON.") from None
+        raise TokenFormatError(_(_SEGMENT_PROBLEMS[part][1])) from None
     if not isinstance(data, dict):
-        raise TokenFormatError(f"The token's {part} is JSON but not an object.")
+        raise TokenFormatError(_(_SEGMENT_PROBLEMS[part][2]))
     return data
 
 
@@ -187,11 +215,13 @@ def decode_token(token: str) -> TokenAnatomy:
     nothing. Raises TokenFormatError (one line) if the text is not a JWT.
     """
     if not isinstance(token, str) or not token.strip():
-        raise TokenFormatError("No token given: paste the whole token (it starts with 'eyJ').")
+        raise TokenFormatError(_("No token given: paste the whole token (it starts with 'eyJ')."))
     parts = token.strip().split(".")
     if len(parts) != 3 or not all(parts[:2]):
         raise TokenFormatError(
-            f"That is not a JWT: expected 3 parts separated by dots, found {len(parts)}."
+            _("That is not a JWT: expected 3 parts separated by dots, found {count}.").format(
+                count=len(parts)
+            )
         )
     header = _decode_segment(parts[0], "header")
     claims = _decode_segment(parts[1], "payload")

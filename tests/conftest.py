@@ -14,7 +14,13 @@ import pytest
 
 os.environ["ACS_LAB_BACKEND"] = "emulator"
 os.environ.setdefault("ACS_EMULATOR_HOME", tempfile.mkdtemp(prefix="acs-lab-tests-"))
-for _name in ("COMMUNICATION_SERVICES_CONNECTION_STRING", "COMMUNICATION_SERVICES_ENDPOINT"):
+# Kernels pick their language from their notebook's folder (helpers.i18n); no override leaks in.
+for _name in (
+    "COMMUNICATION_SERVICES_CONNECTION_STRING",
+    "COMMUNICATION_SERVICES_ENDPOINT",
+    "ACS_LAB_LANGUAGE",
+    "JPY_SESSION_NAME",
+):
     os.environ.pop(_name, None)
 
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tools.refresh_notebooks            # every notebook
     .venv/bin/python -m tools.refresh_notebooks 03 06      # the ones whose names start so
+    .venv/bin/python -m tools.refresh_notebooks de/03      # an edition's (notebooks/de/...)
 
 The stored outputs are what nbval compares on every commit, so they must come from a real run.
 Afterwards each notebook is cleaned (`clean()`): one kernelspec, no saved widget state, no widget
@@ -55,11 +56,20 @@ def main(argv: list[str]) -> int:
     # A private, empty state dir, and never Azure: stored outputs must come from the local service.
     os.environ["ACS_LAB_BACKEND"] = "emulator"
     os.environ["ACS_EMULATOR_HOME"] = tempfile.mkdtemp(prefix="acs-lab-refresh-")
-    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    # The notebook's folder decides the language (helpers.i18n): no override may leak in.
+    for name in ("ACS_LAB_LANGUAGE", "JPY_SESSION_NAME"):
+        os.environ.pop(name, None)
+    # English first, then the editions (notebooks/de/...); each kernel runs in its notebook's
+    # folder, which also sets the forms' language.
+    paths = sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(NOTEBOOKS.glob("*/*.ipynb"))
     if argv:
-        paths = [p for p in paths if any(p.name.startswith(prefix) for prefix in argv)]
+        paths = [
+            p
+            for p in paths
+            if any(p.relative_to(NOTEBOOKS).as_posix().startswith(prefix) for prefix in argv)
+        ]
     for path in paths:
-        print(f"running {path.name} ...", flush=True)
+        print(f"running {path.relative_to(NOTEBOOKS)} ...", flush=True)
         nb = clean(execute(path))
         nbformat.write(nb, path)
     return 0

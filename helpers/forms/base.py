@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from helpers import identity as lab
+from helpers.i18n import _
 
 from .render import (
     render_busy,
@@ -65,9 +66,9 @@ class _Form(widgets.VBox):
 
     def _new_identity_button(self) -> widgets.Button:
         """'New identity': create one and select it in this form's picker."""
-        button = self._button("New identity", "user-plus", self._new_identity)
+        button = self._button(_("New identity"), "user-plus", self._new_identity)
         button.button_style = ""
-        button.tooltip = "Create a new identity to use in this form"
+        button.tooltip = _("Create a new identity to use in this form")
         return button
 
     def _new_identity(self) -> str:
@@ -75,7 +76,7 @@ class _Form(widgets.VBox):
         self._made(identity.call)
         self.identity_picker.raw_id.value = ""  # the new identity, not a pasted one, is used
         self.session.remember_identity(identity)
-        return f"Created a new identity: {identity.id}"
+        return _("Created a new identity: {identity_id}").format(identity_id=identity.id)
 
     def _run(self, what: str, work: Callable[[], str]) -> None:
         """Disable the buttons, do the work, show one line of success or error, re-enable."""
@@ -113,7 +114,8 @@ class _Form(widgets.VBox):
         try:
             return lab.check_token(self.client, issued.token, admin=self.admin)
         except lab.LabError as err:
-            return lab.TokenCheck("unknown", f"Couldn't check: {err}", available=False)
+            reason = _("Couldn't check: {error}").format(error=err)
+            return lab.TokenCheck("unknown", reason, available=False)
 
 
 class _ShowsToken(_Form):
@@ -124,12 +126,12 @@ class _ShowsToken(_Form):
         self._result_prefix = ""
         self._result_suffix = ""
         self.reveal_button = widgets.ToggleButton(
-            description="Reveal token", icon="eye", value=False, disabled=True
+            description=_("Reveal token"), icon="eye", value=False, disabled=True
         )
-        self.reveal_button.tooltip = "Show the whole token (treat it like a password)"
+        self.reveal_button.tooltip = _("Show the whole token (treat it like a password)")
         # The full token enters the widget only when revealed, so it isn't in saved state.
         self.token_text = widgets.Textarea(
-            description="Token", layout=widgets.Layout(width="95%", height="6em", display="none")
+            description=_("Token"), layout=widgets.Layout(width="95%", height="6em", display="none")
         )
         self.reveal_button.observe(self._render_token, names="value")
 

@@ -10,6 +10,7 @@ import ipywidgets as widgets
 
 from helpers import identity as lab
 from helpers.connection import backend_of
+from helpers.i18n import N_, _
 
 from .base import _Form
 from .pickers import _DESCRIPTION_STYLE, _WIDE, ExpiryPicker, ScopePicker
@@ -20,25 +21,28 @@ from .session import LabSession
 def render_bulk(result: Any) -> str:
     """A bulk operation's outcome: 'N ok, M failed', then one line per failure (up to 10)."""
     ok, failed = len(result.succeeded), len(result.failed)
-    verb = {"provision": "provisioned", "revoke": "revoked", "delete": "deleted"}
-    done = verb.get(result.operation, result.operation)
+    verb = {"provision": N_("provisioned"), "revoke": N_("revoked"), "delete": N_("deleted")}
+    done = _(verb[result.operation]) if result.operation in verb else result.operation
     colour = "#1b7f3b" if not failed else "#b00020"
-    head = f"<div><b style='color:{colour}'>{ok} {_esc(done)} ok, {failed} failed</b></div>"
+    counts = _("{ok} {done} ok, {failed} failed").format(ok=ok, done=done, failed=failed)
+    head = f"<div><b style='color:{colour}'>{_esc(counts)}</b></div>"
     lines = "".join(
-        f"<li>attendee {o.attendee}"
+        "<li>"
+        + _esc(_("attendee {number}").format(number=o.attendee))
         + (f" (<code>{_esc(o.identity_id)}</code>)" if o.identity_id else "")
         + f": {_esc(o.error)}</li>"
         for o in result.failed[:10]
     )
-    more = f"<li>… and {failed - 10} more</li>" if failed > 10 else ""
+    more = _("… and {count} more").format(count=failed - 10) if failed > 10 else ""
+    more = f"<li>{_esc(more)}</li>" if more else ""
     return head + (f"<ul>{lines}{more}</ul>" if lines else "")
 
 
-_TOKENS_CAUTION = (
+_TOKENS_CAUTION = N_(
     "The CSV will hold every attendee's token: anyone with the file can act as them until the "
     "tokens expire or you revoke them. Hand it out privately and delete it afterwards."
 )
-_LOCAL_TOKENS_NOTE = (
+_LOCAL_TOKENS_NOTE = N_(
     "These tokens come from the lab's local service: they work with this lab only. "
     "Azure's Chat and Calling don't accept them; for those, connect to an Azure resource."
 )
@@ -67,10 +71,10 @@ class BulkProvisioningForm(_Form):
         self.identity_ids: list[str] = []  # provisioned and not deleted yet
         self.exported: list[Path] = []  # files this form wrote, removed by Delete all
         self._call_text = ""
-        self.count = widgets.IntText(value=10, description="Attendees", style=_DESCRIPTION_STYLE)
+        self.count = widgets.IntText(value=10, description=_("Attendees"), style=_DESCRIPTION_STYLE)
         self.names = widgets.Textarea(
-            description="Names",
-            placeholder="Optional: attendee names, one per line (line 1 is attendee 1)",
+            description=_("Names"),
+            placeholder=_("Optional: attendee names, one per line (line 1 is attendee 1)"),
             layout=widgets.Layout(width="95%", height="6em"),
             style=_DESCRIPTION_STYLE,
         )
@@ -78,33 +82,33 @@ class BulkProvisioningForm(_Form):
         self.scope_boxes = self.scopes.boxes
         self.expiry = ExpiryPicker(hours=8)
         self.minutes = self.expiry.minutes
-        self.provision_button = self._button("Provision", "users", self._provision)
+        self.provision_button = self._button(_("Provision"), "users", self._provision)
         self.progress = widgets.IntProgress(
-            value=0, min=0, max=1, description="Progress", style=_DESCRIPTION_STYLE
+            value=0, min=0, max=1, description=_("Progress"), style=_DESCRIPTION_STYLE
         )
         default_path = csv_path or str(bulk.default_export_dir() / "attendees.csv")
         self.csv_path = widgets.Text(
-            value=default_path, description="CSV file", layout=_WIDE, style=_DESCRIPTION_STYLE
+            value=default_path, description=_("CSV file"), layout=_WIDE, style=_DESCRIPTION_STYLE
         )
         self.include_tokens = widgets.Checkbox(
-            value=False, description="include tokens", indent=False
+            value=False, description=_("include tokens"), indent=False
         )
         self.tokens_warning = widgets.HTML()
         self.include_tokens.observe(self._on_include_tokens, names="value")
-        self.export_button = self._button("Export CSV", "download", self._export)
-        self.revoke_button = self._button("Revoke all", "ban", self._revoke_all)
+        self.export_button = self._button(_("Export CSV"), "download", self._export)
+        self.revoke_button = self._button(_("Revoke all"), "ban", self._revoke_all)
         # Delete all asks first (no call yet): it says what it will delete and remove.
         self.delete_button = widgets.Button(
-            description="Delete all", icon="trash", button_style="danger"
+            description=_("Delete all"), icon="trash", button_style="danger"
         )
         self.delete_button.layout.width = "auto"
         self.delete_button.on_click(lambda _b: self._ask_delete_all())
         self.action_buttons.append(self.delete_button)
         self.confirm_text = widgets.HTML()
-        self.confirm_button = self._button("Yes, delete all", "trash", self._delete_all)
+        self.confirm_button = self._button(_("Yes, delete all"), "trash", self._delete_all)
         self.confirm_button.button_style = "danger"
         self.cancel_button = widgets.Button(
-            description="Cancel", layout=widgets.Layout(width="auto")
+            description=_("Cancel"), layout=widgets.Layout(width="auto")
         )
         self.cancel_button.on_click(lambda _b: self._hide_confirmation())
         self.confirmation = widgets.VBox(
@@ -132,11 +136,11 @@ class BulkProvisioningForm(_Form):
         backend = backend_of(self.client)
         if backend is not None and backend.kind == "azure":
             return ""
-        return f"<div><i>{_esc(_LOCAL_TOKENS_NOTE)}</i></div>"
+        return f"<div><i>{_esc(_(_LOCAL_TOKENS_NOTE))}</i></div>"
 
     def _on_include_tokens(self, _change: Any = None) -> None:
         self.tokens_warning.value = (
-            render_caution(_TOKENS_CAUTION) if self.include_tokens.value else ""
+            render_caution(_(_TOKENS_CAUTION)) if self.include_tokens.value else ""
         )
 
     def _run(self, what: str, work: Any) -> None:
@@ -160,9 +164,9 @@ class BulkProvisioningForm(_Form):
         self._made(call)
         if call is not None:
             first = next(o.attendee for o in result.outcomes if o.call is call)
-            self._call_text = (
-                f"The form makes this call once per attendee; shown: attendee {first}'s."
-            )
+            self._call_text = _(
+                "The form makes this call once per attendee; shown: attendee {number}'s."
+            ).format(number=first)
 
     def _provision(self) -> str:
         self._hide_confirmation()
@@ -186,19 +190,20 @@ class BulkProvisioningForm(_Form):
         last = result.outcomes[-1].attendee if result.outcomes else first
         return self._finish(
             result,
-            f"Provisioned {len(result.succeeded)} of {count} attendees "
-            f"(numbers {first} to {last}).",
+            _("Provisioned {ok} of {count} attendees (numbers {first} to {last}).").format(
+                ok=len(result.succeeded), count=count, first=first, last=last
+            ),
         )
 
     def _need_identities(self) -> None:
         if not self.identity_ids:
             raise lab.LabError(
-                "Nothing provisioned yet in this form.", hint="Click Provision first."
+                _("Nothing provisioned yet in this form."), hint=_("Click Provision first.")
             )
 
     def _export(self) -> str:
         if not self.provisioned:
-            raise lab.LabError("Nothing to export yet.", hint="Click Provision first.")
+            raise lab.LabError(_("Nothing to export yet."), hint=_("Click Provision first."))
         path = Path(self.csv_path.value.strip() or "attendees.csv").expanduser()
         everything = self._bulk.BulkResult("provision", tuple(self.provisioned))
         names = self._bulk.parse_names(self.names.value)
@@ -206,18 +211,22 @@ class BulkProvisioningForm(_Form):
             rows = self._bulk.export_csv(everything, path, self.include_tokens.value, names=names)
         except OSError as err:
             raise lab.LabError(
-                f"Couldn't write {path}: {err.strerror or err}.",
-                hint="Choose a folder you can write to.",
+                _("Couldn't write {path}: {reason}.").format(path=path, reason=err.strerror or err),
+                hint=_("Choose a folder you can write to."),
             ) from None
         if path not in self.exported:
             self.exported.append(path)
         spare = len(names) - len(self.provisioned)
         if self.include_tokens.value:
-            message = f"Wrote {rows} rows (with tokens) to {path}."
+            message = _("Wrote {rows} rows (with tokens) to {path}.").format(rows=rows, path=path)
         else:
-            message = f"Wrote {rows} rows (ids and expiry, no tokens) to {path}."
+            message = _("Wrote {rows} rows (ids and expiry, no tokens) to {path}.").format(
+                rows=rows, path=path
+            )
         if spare > 0:
-            message += f" {spare} names have no attendee yet: provision more to give them one."
+            message += " " + _(
+                "{count} names have no attendee yet: provision more to give them one."
+            ).format(count=spare)
         return message
 
     def _revoke_all(self) -> str:
@@ -233,7 +242,10 @@ class BulkProvisioningForm(_Form):
             **{i: revoked_at for i in result.identity_ids},
         }
         self.result.value = render_bulk(result)
-        return self._finish(result, f"Revoked the tokens of {len(result.succeeded)} identities.")
+        return self._finish(
+            result,
+            _("Revoked the tokens of {count} identities.").format(count=len(result.succeeded)),
+        )
 
     def _files_to_remove(self) -> list[Path]:
         return [p for p in self.exported if p.exists()]
@@ -243,21 +255,20 @@ class BulkProvisioningForm(_Form):
         self.status.value = self.error.value = self.code.value = ""
         self.last_error = ""
         if not self.identity_ids:
-            self.last_error = "Nothing provisioned yet in this form. Click Provision first."
+            self.last_error = _("Nothing provisioned yet in this form. Click Provision first.")
             self.error.value = render_error(self.last_error)
             return
         files = self._files_to_remove()
         if files:
             listed = ", ".join(str(p) for p in files)
-            text = (
-                f"Delete all {len(self.identity_ids)} identities provisioned here and remove "
-                f"the exported files {listed}? This can't be undone."
-            )
+            text = _(
+                "Delete all {count} identities provisioned here and remove "
+                "the exported files {files}? This can't be undone."
+            ).format(count=len(self.identity_ids), files=listed)
         else:
-            text = (
-                f"Delete all {len(self.identity_ids)} identities provisioned here? "
-                "This can't be undone."
-            )
+            text = _(
+                "Delete all {count} identities provisioned here? This can't be undone."
+            ).format(count=len(self.identity_ids))
         self.confirm_text.value = render_caution(text)
         self.confirmation.layout.display = None
 
@@ -279,11 +290,17 @@ class BulkProvisioningForm(_Form):
         self.exported = [p for p in self.exported if p not in removed.removed]
         self.result.value = render_bulk(result) + f"<div>{_esc(removed.summary())}</div>"
         return self._finish(
-            result, f"Deleted {len(result.succeeded)} identities. {removed.summary()}"
+            result,
+            _("Deleted {count} identities. {removed}").format(
+                count=len(result.succeeded), removed=removed.summary()
+            ),
         )
 
     def _finish(self, result: Any, message: str) -> str:
         """All failed: show it as the form's error line; some failed: the summary lists them."""
         if result.outcomes and not result.succeeded:
-            raise lab.LabError(f"Every attendee failed: {result.failed[0].error}", call=result.call)
+            raise lab.LabError(
+                _("Every attendee failed: {error}").format(error=result.failed[0].error),
+                call=result.call,
+            )
         return message

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 
 from helpers import identity as lab
 from helpers.connection import backend_of
+from helpers.i18n import _
 
 from .operations import (
     CreateIdentityAndTokenForm,
@@ -48,15 +49,16 @@ _STATUS_COLOURS = {"valid": "#1b7f3b", "revoked": "#b00020", "expired": "#b00020
 def _token_cell(entry: lab.ListedIdentity) -> str:
     issued = entry.latest_token
     if issued is None:
-        return _esc("no token from this session")
+        return _esc(_("no token from this session"))
     status = entry.token_status
     if status in ("revoked", "expired"):
         colour = _STATUS_COLOURS[status]
         return f"{_esc(issued.masked)} — <b style='color:{colour}'>{_esc(status)}</b>"
     token, when = _esc(issued.masked), _esc(_when(issued.expires_at))
     if status == "valid":
-        return f"{token} — valid, expires {when}"
-    return f"{token} — expires {when}"  # on Azure: no claim that it still works
+        return _("{token} — valid, expires {when}").format(token=token, when=when)
+    # On Azure: no claim that it still works.
+    return _("{token} — expires {when}").format(token=token, when=when)
 
 
 def render_listing(listing: lab.IdentityListing) -> str:
@@ -64,16 +66,18 @@ def render_listing(listing: lab.IdentityListing) -> str:
     session's latest token for it: valid, revoked or expired."""
     note = f"<div><i>{_esc(listing.note)}</i></div>"
     if not listing.identities:
-        return "<i>No identities exist yet.</i>" + note
+        return "<i>" + _esc(_("No identities exist yet.")) + "</i>" + note
     rows = []
     for entry in listing.identities:
         identity = f"<code>{_esc(entry.id)}</code>"
         if not entry.in_session:
-            identity = f"{identity} (not made in this session)"
+            identity = _("{identity} (not made in this session)").format(identity=identity)
         cell = f"{identity}<br>{_token_cell(entry)}"
         rows.append((f"{len(rows) + 1}", cell))
     deleted = (
-        f"<div>{_esc(f'{listing.deleted} deleted identities are not listed.')}</div>"
+        "<div>{}</div>".format(
+            _esc(_("{count} deleted identities are not listed.").format(count=listing.deleted))
+        )
         if listing.deleted
         else ""
     )
@@ -88,7 +92,7 @@ def render_session(session: LabSession) -> str:
         for i in session.identities
     )
     if not entries:
-        return "<i>No identities yet in this session.</i>"
+        return "<i>" + _esc(_("No identities yet in this session.")) + "</i>"
     return render_listing(lab.IdentityListing(entries, complete=False, note=""))
 
 
@@ -118,12 +122,12 @@ class IdentityConsole(widgets.VBox):
         self.tabs = widgets.Tab(
             children=self.forms,
             titles=[
-                "Create identity",
-                "Issue token",
-                "Identity + token",
-                "Refresh token",
-                "Revoke tokens",
-                "Delete identity",
+                _("Create identity"),
+                _("Issue token"),
+                _("Identity + token"),
+                _("Refresh token"),
+                _("Revoke tokens"),
+                _("Delete identity"),
             ],
         )
         self.admin = admin
@@ -131,9 +135,9 @@ class IdentityConsole(widgets.VBox):
         self.summary = widgets.HTML()
         self.listing: lab.IdentityListing | None = None
         self.refresh_list_button = widgets.Button(
-            description="Refresh list", icon="refresh", layout=widgets.Layout(width="auto")
+            description=_("Refresh list"), icon="refresh", layout=widgets.Layout(width="auto")
         )
-        self.refresh_list_button.tooltip = "List again (identities made in code cells too)"
+        self.refresh_list_button.tooltip = _("List again (identities made in code cells too)")
         self.refresh_list_button.on_click(self._update_summary)
         self.session.observe(
             self._update_summary, names=["identities", "latest_tokens", "revocations"]
@@ -143,7 +147,9 @@ class IdentityConsole(widgets.VBox):
             widgets.HTML(render_style()),
             self.connection,
             self.tabs,
-            widgets.HBox([widgets.HTML("<b>Identities</b>"), self.refresh_list_button]),
+            widgets.HBox(
+                [widgets.HTML("<b>" + _esc(_("Identities")) + "</b>"), self.refresh_list_button]
+            ),
             self.summary,
         ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpers import identity as lab
+from helpers.i18n import N_, _
 
 from .base import _Form, _ShowsToken
 from .pickers import ExpiryPicker, IdentityPicker, ScopePicker
@@ -17,21 +18,21 @@ class CreateIdentityForm(_Form):
 
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__(client, session, admin)
-        self.create_button = self._button("Create identity", "user-plus", self._create)
+        self.create_button = self._button(_("Create identity"), "user-plus", self._create)
         self._set_rows(self.create_button)
 
     def _create(self) -> str:
         identity = lab.create_identity(self.client)
         self._made(identity.call)
         self.session.remember_identity(identity)
-        self.result.value = render_identity(identity, "It has no token yet: issue one next.")
-        return "Created a new identity."
+        self.result.value = render_identity(identity, _("It has no token yet: issue one next."))
+        return _("Created a new identity.")
 
 
 class IssueTokenForm(_ShowsToken):
     """Pick an identity, scopes and a lifetime; issue a token."""
 
-    button_text = "Issue token"
+    button_text = N_("Issue token")
 
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__(client, session, admin)
@@ -41,7 +42,7 @@ class IssueTokenForm(_ShowsToken):
         self.scope_boxes = self.scopes.boxes
         self.expiry = ExpiryPicker()
         self.minutes = self.expiry.minutes
-        self.issue_button = self._button(self.button_text, "key", self._issue)
+        self.issue_button = self._button(_(self.button_text), "key", self._issue)
         self._set_rows(
             self.identity_picker,
             self.scopes,
@@ -60,15 +61,15 @@ class IssueTokenForm(_ShowsToken):
         self._made(issued.call)
         self.session.remember_token(issued)
         self._show_token(issued)
-        return (
-            f"Issued a token for {', '.join(issued.scopes)}, valid {issued.lifetime_minutes} min."
+        return _("Issued a token for {scopes}, valid {minutes} min.").format(
+            scopes=", ".join(issued.scopes), minutes=issued.lifetime_minutes
         )
 
 
 class RefreshTokenForm(IssueTokenForm):
     """Get a new token for an identity; the previous one keeps working until it expires."""
 
-    button_text = "Refresh token"
+    button_text = N_("Refresh token")
 
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__(client, session, admin)
@@ -92,10 +93,14 @@ class RefreshTokenForm(IssueTokenForm):
         self.session.remember_token(issued)
         note = ""
         if previous is not None:
-            note = render_check(f"Previous token {previous.masked}", self._check(previous))
-            note += "<div>Refreshing doesn't revoke the previous token; revoke it if needed.</div>"
+            note = render_check(
+                _("Previous token {token}").format(token=previous.masked), self._check(previous)
+            )
+            note += "<div>{}</div>".format(
+                _("Refreshing doesn't revoke the previous token; revoke it if needed.")
+            )
         self._show_token(issued, after=note)
-        return "Issued a fresh token (ACS has no separate refresh call)."
+        return _("Issued a fresh token (ACS has no separate refresh call).")
 
 
 class CreateIdentityAndTokenForm(_ShowsToken):
@@ -108,7 +113,7 @@ class CreateIdentityAndTokenForm(_ShowsToken):
         self.scope_boxes = self.scopes.boxes
         self.expiry = ExpiryPicker()
         self.minutes = self.expiry.minutes
-        self.create_button = self._button("Create identity and token", "user-plus", self._create)
+        self.create_button = self._button(_("Create identity and token"), "user-plus", self._create)
         self._set_rows(
             self.scopes,
             self.expiry,
@@ -123,7 +128,9 @@ class CreateIdentityAndTokenForm(_ShowsToken):
         self._made(issued.call)
         self.session.remember_token(issued)
         self._show_token(issued)
-        return f"Created an identity and a token for {', '.join(issued.scopes)} in one request."
+        return _("Created an identity and a token for {scopes} in one request.").format(
+            scopes=", ".join(issued.scopes)
+        )
 
 
 class RevokeTokensForm(_Form):
@@ -132,7 +139,7 @@ class RevokeTokensForm(_Form):
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__(client, session, admin)
         self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
-        self.revoke_button = self._button("Revoke tokens", "ban", self._revoke)
+        self.revoke_button = self._button(_("Revoke tokens"), "ban", self._revoke)
         self._set_rows(self.identity_picker, self.revoke_button)
 
     def _revoke(self) -> str:
@@ -144,16 +151,24 @@ class RevokeTokensForm(_Form):
         self.session.remember_revocation(revoked)
         lines = render_identity(lab.Identity(revoked.identity_id))
         if latest is not None:
-            label = f"Latest token {latest.masked}"
+            label = _("Latest token {token}").format(token=latest.masked)
             after = self._check(latest)
             if after is not None and after.available:
-                lines += render_check(f"{label} before", before)
-                lines += render_check(f"{label} after", after)
+                lines += render_check(
+                    _("Latest token {token} before").format(token=latest.masked), before
+                )
+                lines += render_check(
+                    _("Latest token {token} after").format(token=latest.masked), after
+                )
             else:
                 lines += render_check(label, after)
-        lines += "<div>The identity still exists: issue a new token to use it again.</div>"
+        lines += "<div>{}</div>".format(
+            _("The identity still exists: issue a new token to use it again.")
+        )
         self.result.value = lines
-        return f"Revoked every token issued before {revoked.at:%H:%M:%S} UTC."
+        return _("Revoked every token issued before {time} UTC.").format(
+            time=f"{revoked.at:%H:%M:%S}"
+        )
 
 
 class DeleteIdentityForm(_Form):
@@ -162,7 +177,7 @@ class DeleteIdentityForm(_Form):
     def __init__(self, client: Any, session: LabSession | None = None, admin: Any = None):
         super().__init__(client, session, admin)
         self.identity_picker = IdentityPicker(self.session, self._new_identity_button())
-        self.delete_button = self._button("Delete identity", "trash", self._delete)
+        self.delete_button = self._button(_("Delete identity"), "trash", self._delete)
         self.delete_button.button_style = "danger"
         self._set_rows(self.identity_picker, self.delete_button)
 
@@ -175,6 +190,8 @@ class DeleteIdentityForm(_Form):
         self.identity_picker.raw_id.value = ""
         lines = render_identity(lab.Identity(deleted.identity_id))
         if latest is not None:
-            lines += render_check(f"Its latest token {latest.masked}", self._check(latest))
+            lines += render_check(
+                _("Its latest token {token}").format(token=latest.masked), self._check(latest)
+            )
         self.result.value = lines
-        return "Deleted the identity; it can't get new tokens."
+        return _("Deleted the identity; it can't get new tokens.")

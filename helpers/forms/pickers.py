@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from helpers import identity as lab
+from helpers.i18n import N_, _
 from helpers.tokens import SCOPE_MEANINGS
 
 from .render import _esc
@@ -17,7 +18,7 @@ _WIDE = widgets.Layout(width="95%")
 _DESCRIPTION_STYLE = {"description_width": "110px"}
 
 
-_NO_IDENTITY = "— none yet: create one, or paste an id below —"
+_NO_IDENTITY = N_("— none yet: create one, or paste an id below —")
 
 
 class IdentityPicker(widgets.VBox):
@@ -26,13 +27,13 @@ class IdentityPicker(widgets.VBox):
     def __init__(self, session: LabSession, new_button: widgets.Button | None = None):
         self.session = session
         self.dropdown = widgets.Dropdown(
-            description="Identity", layout=_WIDE, style=_DESCRIPTION_STYLE
+            description=_("Identity"), layout=_WIDE, style=_DESCRIPTION_STYLE
         )
         # A form that needs an identity can offer to make one, so a learner is never stuck.
         self.new_button = new_button
         self.raw_id = widgets.Text(
-            description="or paste id",
-            placeholder="8:acs:<resource id>_<identity>",
+            description=_("or paste id"),
+            placeholder=_("8:acs:<resource id>_<identity>"),
             layout=_WIDE,
             style=_DESCRIPTION_STYLE,
         )
@@ -54,7 +55,7 @@ class IdentityPicker(widgets.VBox):
     def _show_selected(self, _change: Any = None) -> None:
         chosen = self.selected_id
         self.selected_line.value = (
-            f"<div>Selected: <code>{_esc(chosen)}</code></div>" if chosen else ""
+            "<div>" + _esc(_("Selected:")) + f" <code>{_esc(chosen)}</code></div>" if chosen else ""
         )
 
     @property
@@ -69,7 +70,7 @@ class IdentityPicker(widgets.VBox):
     def _show(self, identity_ids: list[str], newest: str | None) -> None:
         current = self.dropdown.value
         if not identity_ids:
-            self.dropdown.options = [(_NO_IDENTITY, "")]
+            self.dropdown.options = [(_(_NO_IDENTITY), "")]
             self.dropdown.value = ""
             return
         self.dropdown.options = [(i, i) for i in reversed(identity_ids)]  # newest on top
@@ -89,13 +90,13 @@ class ScopePicker(widgets.HBox):
             scope: widgets.Checkbox(
                 value=scope in ticked,
                 description=scope,
-                tooltip=SCOPE_MEANINGS[scope],
+                tooltip=_(SCOPE_MEANINGS[scope]),
                 indent=False,
                 layout=widgets.Layout(width="auto", margin="0 1em 0 0"),
             )
             for scope in lab.ALL_SCOPES
         }
-        label = widgets.Label("Scopes", layout=widgets.Layout(width="110px"))
+        label = widgets.Label(_("Scopes"), layout=widgets.Layout(width="110px"))
         super().__init__([label, *self.boxes.values()])
 
     @property
@@ -116,20 +117,20 @@ class ExpiryPicker(widgets.VBox):
     the total and, neutrally, the range the service accepts.
     """
 
-    PRESETS = ((60, "1 hour"), (90, "90 min"), (480, "8 hours"), (1440, "24 hours"))
+    PRESETS = ((60, N_("1 hour")), (90, N_("90 min")), (480, N_("8 hours")), (1440, N_("24 hours")))
 
     def __init__(self, hours: int = 24, minutes: int = 0):
         self.minutes = widgets.IntText(
             value=hours * 60 + minutes,
-            description="Minutes",
+            description=_("Minutes"),
             style=_DESCRIPTION_STYLE,
             layout=widgets.Layout(width="260px"),
         )
-        self.minutes.tooltip = "Token lifetime in minutes"
+        self.minutes.tooltip = _("Token lifetime in minutes")
         self.preset_buttons = []
         for value, label in self.PRESETS:
-            button = widgets.Button(description=label, layout=widgets.Layout(width="auto"))
-            button.tooltip = f"{value} minutes"
+            button = widgets.Button(description=_(label), layout=widgets.Layout(width="auto"))
+            button.tooltip = _("{minutes} minutes").format(minutes=value)
             button.on_click(lambda _b, v=value: setattr(self.minutes, "value", v))
             self.preset_buttons.append(button)
         self.summary = widgets.HTML()
@@ -144,8 +145,10 @@ class ExpiryPicker(widgets.VBox):
     def _update(self, _change: Any = None) -> None:
         total = self.total_minutes
         self.summary.value = _esc(
-            f"Token lifetime: {total} minutes. "
-            f"The service accepts {lab.MIN_MINUTES} to {lab.MAX_MINUTES} minutes (1 to 24 hours)."
+            _(
+                "Token lifetime: {minutes} minutes. "
+                "The service accepts {minimum} to {maximum} minutes (1 to 24 hours)."
+            ).format(minutes=total, minimum=lab.MIN_MINUTES, maximum=lab.MAX_MINUTES)
         )
 
 

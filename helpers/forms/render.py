@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from helpers import identity as lab
+from helpers.i18n import _
 from helpers.tokens import TokenFormatError, decode_token, describe_duration
 
 # --------------------------------------------------------------------------- rendering
@@ -19,11 +20,13 @@ def _esc(value: Any) -> str:
 
 def _when(moment: datetime | None, now: datetime | None = None) -> str:
     if moment is None:
-        return "unknown"
+        return _("unknown")
     now = now or datetime.now(timezone.utc)
     stamp = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     left = moment - now
-    return f"{stamp} ({'in ' if left.total_seconds() >= 0 else ''}{describe_duration(left)})"
+    if left.total_seconds() >= 0:
+        return _("{time} (in {duration})").format(time=stamp, duration=describe_duration(left))
+    return _("{time} ({duration})").format(time=stamp, duration=describe_duration(left))
 
 
 def render_error(message: str) -> str:
@@ -40,7 +43,8 @@ def render_success(message: str) -> str:
 def render_caution(message: str) -> str:
     """One amber line: something to be careful about. Not an error, so not the error's ⚠."""
     line = " ".join(str(message).split())
-    return f'<span style="color:#8a5300"><b>Caution:</b> {_esc(line)}</span>'
+    caution = _("Caution:")
+    return f'<span style="color:#8a5300"><b>{_esc(caution)}</b> {_esc(line)}</span>'
 
 
 def render_busy(message: str) -> str:
@@ -58,7 +62,7 @@ def _table(rows: Iterable[tuple[str, str]]) -> str:
 def render_identity(identity: lab.Identity, note: str = "") -> str:
     """The identity id, ready to copy, with an optional note."""
     extra = f"<div>{_esc(note)}</div>" if note else ""
-    return _table([("Identity", f"<code>{_esc(identity.id)}</code>")]) + extra
+    return _table([(_("Identity"), f"<code>{_esc(identity.id)}</code>")]) + extra
 
 
 def render_anatomy(token: str) -> str:
@@ -66,16 +70,16 @@ def render_anatomy(token: str) -> str:
     try:
         rows = decode_token(token).rows()
     except TokenFormatError as err:
-        return f"<div><i>Can't show what's inside: {_esc(err)}</i></div>"
+        # Static text as it was (not escaped); only the error is.
+        problem = _("Can't show what's inside: {error}").format(error=_esc(err))
+        return f"<div><i>{problem}</i></div>"
     body = "".join(
         f"<tr><td><code>{_esc(c)}</code></td><td><code>{_esc(v)}</code></td><td>{_esc(m)}</td></tr>"
         for c, v, m in rows
     )
-    return (
-        "<details><summary>What's inside the token (decoded, signature not checked)</summary>"
-        "<table><tr><th>Claim</th><th>Value</th><th>Meaning</th></tr>"
-        f"{body}</table></details>"
-    )
+    summary = _("What's inside the token (decoded, signature not checked)")
+    head = "".join(f"<th>{_esc(name)}</th>" for name in (_("Claim"), _("Value"), _("Meaning")))
+    return f"<details><summary>{summary}</summary><table><tr>{head}</tr>{body}</table></details>"
 
 
 def render_token(issued: lab.IssuedToken, reveal: bool = False, now: datetime | None = None) -> str:
@@ -83,12 +87,12 @@ def render_token(issued: lab.IssuedToken, reveal: bool = False, now: datetime | 
     shown = issued.token if reveal else issued.masked
     token_cell = f'<code style="word-break:break-all">{_esc(shown)}</code>'
     rows = [
-        ("Identity", f"<code>{_esc(issued.identity_id)}</code>"),
-        ("Token", token_cell),
-        ("Scopes", _esc(", ".join(issued.scopes))),
-        ("Expires", _esc(_when(issued.expires_at, now))),
-        ("expiresOn (raw)", f"<code>{_esc(issued.expires_on_raw)}</code>"),
-        ("Lifetime", _esc(f"{issued.lifetime_minutes} minutes")),
+        (_("Identity"), f"<code>{_esc(issued.identity_id)}</code>"),
+        (_("Token"), token_cell),
+        (_("Scopes"), _esc(", ".join(issued.scopes))),
+        (_("Expires"), _esc(_when(issued.expires_at, now))),
+        (_("expiresOn (raw)"), f"<code>{_esc(issued.expires_on_raw)}</code>"),
+        (_("Lifetime"), _esc(_("{minutes} minutes").format(minutes=issued.lifetime_minutes))),
     ]
     return _table(rows) + render_anatomy(issued.token)
 
@@ -112,15 +116,19 @@ def render_check(label: str, check: lab.TokenCheck | None) -> str:
 def render_connection(kind: str | None, endpoint: str | None, auth: str | None) -> str:
     """Which service the lab talks to. Never shows the key or connection string."""
     if kind == "emulator":
-        what = "the local ACS Identity service (emulator)"
+        what = _("the local ACS Identity service (emulator)")
     elif kind == "azure":
-        what = "Azure Communication Services"
+        what = _("Azure Communication Services")
     else:
-        what = "an ACS Identity endpoint"
-    rows = [("Connected to", _esc(what)), ("Endpoint", f"<code>{_esc(endpoint or '?')}</code>")]
+        what = _("an ACS Identity endpoint")
+    rows = [
+        (_("Connected to"), _esc(what)),
+        (_("Endpoint"), f"<code>{_esc(endpoint or '?')}</code>"),
+    ]
     if auth:
-        secret = " (key hidden)" if auth == "access key" else ""
-        rows.append(("Signed in with", _esc(auth + secret)))
+        # `auth` is "access key" or "Entra ID" (helpers.connection.AUTH_NAMES).
+        shown = _("{auth} (key hidden)").format(auth=_(auth)) if auth == "access key" else _(auth)
+        rows.append((_("Signed in with"), _esc(shown)))
     return _table(rows)
 
 
@@ -163,9 +171,9 @@ def render_code(call: lab.SdkCall | None, failed: bool = False, note: str = "") 
     if call is None:
         return ""
     if failed:
-        title = "The SDK call that failed (the line above says why):"
+        title = _("The SDK call that failed (the line above says why):")
     else:
-        title = "The SDK call this made (copy it into a code cell):"
+        title = _("The SDK call this made (copy it into a code cell):")
     extra = f"<div>{_esc(note)}</div>" if note else ""
     return (
         f'<div class="acs-lab-code"><div>{_esc(title)}</div>'

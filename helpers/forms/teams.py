@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from helpers import identity as lab
+from helpers.i18n import N_, _
 
 from .base import _Form
 from .render import _esc, _table, _when, render_anatomy
@@ -23,10 +24,16 @@ def render_teams_token(
     """The Teams user's ACS token (masked unless `reveal`), whose it is and until when."""
     shown = result.token if reveal else result.masked
     rows = [
-        ("Identity", f"<code>{_esc(result.identity_id)}</code> (the Teams user)"),
-        ("Token", f'<code style="word-break:break-all">{_esc(shown)}</code>'),
-        ("Expires", _esc(_when(result.expires_at, now)) + " (with the Entra ID token)"),
-        ("expiresOn (raw)", f"<code>{_esc(result.expires_on_raw)}</code>"),
+        (
+            _("Identity"),
+            f"<code>{_esc(result.identity_id)}</code> " + _esc(_("(the Teams user)")),
+        ),
+        (_("Token"), f'<code style="word-break:break-all">{_esc(shown)}</code>'),
+        (
+            _("Expires"),
+            _esc(_("{when} (with the Entra ID token)").format(when=_when(result.expires_at, now))),
+        ),
+        (_("expiresOn (raw)"), f"<code>{_esc(result.expires_on_raw)}</code>"),
     ]
     return _table(rows) + render_anatomy(result.token)
 
@@ -54,29 +61,29 @@ class TeamsExchangeForm(_Form):
         self.exchanged: lab.TeamsUserToken | None = None
         wide = widgets.Layout(width="95%")
         self.entra_token = widgets.Password(
-            description="Entra token", placeholder="the Teams user's result['access_token']",
+            description=_("Entra token"), placeholder=_("the Teams user's result['access_token']"),
             layout=wide,
         )  # fmt: skip
         self.client_id = widgets.Text(
-            description="Client ID", value=EXAMPLE_CLIENT_ID, layout=wide,
-            placeholder="Application (client) ID of the Entra app",
+            description=_("Client ID"), value=EXAMPLE_CLIENT_ID, layout=wide,
+            placeholder=_("Application (client) ID of the Entra app"),
         )  # fmt: skip
         self.user_object_id = widgets.Text(
-            description="User OID", value=EXAMPLE_USER_OBJECT_ID, layout=wide,
-            placeholder="object ID of the Teams user",
+            description=_("User OID"), value=EXAMPLE_USER_OBJECT_ID, layout=wide,
+            placeholder=_("object ID of the Teams user"),
         )  # fmt: skip
         for field in (self.entra_token, self.client_id, self.user_object_id):
             field.style.description_width = "8em"
-        self.exchange_button = self._button("Exchange", "exchange", self._exchange)
+        self.exchange_button = self._button(_("Exchange"), "exchange", self._exchange)
         buttons = [self.exchange_button]
         self.sign_in_button: widgets.Button | None = None
         if self._offline() if simulate_sign_in is None else simulate_sign_in:
-            self.sign_in_button = self._button("Sign in (simulated)", "sign-in", self._sign_in)
+            self.sign_in_button = self._button(_("Sign in (simulated)"), "sign-in", self._sign_in)
             self.sign_in_button.button_style = ""
-            self.sign_in_button.tooltip = "Get the user's Entra ID token from the local Entra ID"
+            self.sign_in_button.tooltip = _("Get the user's Entra ID token from the local Entra ID")
             buttons.insert(0, self.sign_in_button)
         self.reveal_button = widgets.ToggleButton(
-            description="Reveal token", icon="eye", value=False, disabled=True
+            description=_("Reveal token"), icon="eye", value=False, disabled=True
         )
         self.reveal_button.observe(self._render_result, names="value")
         self._set_rows(
@@ -108,17 +115,21 @@ class TeamsExchangeForm(_Form):
         from helpers.emulator.entra import EntraError
 
         client_id = lab.validate_guid(
-            self.client_id.value, "application (client) ID", "Use the example GUID, or any GUID."
+            self.client_id.value,
+            N_("application (client) ID"),
+            N_("Use the example GUID, or any GUID."),
         )
         user = lab.validate_guid(
-            self.user_object_id.value, "user object ID", "Use the example GUID, or any GUID."
+            self.user_object_id.value,
+            N_("user object ID"),
+            N_("Use the example GUID, or any GUID."),
         )
         try:
             signed_in = simulated_sign_in(client_id, user, state_dir=self._local_state_dir())
         except EntraError as err:
             raise lab.LabError(str(err)) from None
         self.entra_token.value = signed_in["access_token"]
-        return "Signed in (simulated): the Entra ID token is in the form, hidden."
+        return _("Signed in (simulated): the Entra ID token is in the form, hidden.")
 
     def _exchange(self) -> str:
         self.reveal_button.value = False
@@ -130,7 +141,7 @@ class TeamsExchangeForm(_Form):
         self._made(self.exchanged.call)
         self.reveal_button.disabled = False
         self._render_result()
-        return "Exchanged: an ACS token for the Teams user."
+        return _("Exchanged: an ACS token for the Teams user.")
 
     def _render_result(self, _change: Any = None) -> None:
         if self.exchanged is not None:

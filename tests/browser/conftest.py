@@ -138,6 +138,9 @@ def lab_server(browser_available, jupyter_env, tmp_path_factory):
     root = tmp_path_factory.mktemp("lab-root")
     for notebook in NOTEBOOKS.glob("*.ipynb"):
         shutil.copy(notebook, root / notebook.name)
+    for edition in NOTEBOOKS.glob("*/"):  # translated editions: notebooks/de/, ...
+        if any(edition.glob("*.ipynb")):
+            shutil.copytree(edition, root / edition.name, ignore=shutil.ignore_patterns(".*"))
     port, token = _free_port(), secrets.token_hex(16)
     log = root.parent / f"{root.name}-jupyter-lab.log"
     command = [

@@ -209,6 +209,18 @@ def _token_problem(seen: _Seen, identity_id: str | None) -> Check | None:
     return None
 
 
+def _live_token(admin: Any, token: Any, identity: Any) -> tuple[_Seen | None, Check | None]:
+    """The learner's token as the service sees it, or the ✗ line that says why it isn't a live
+    token of `identity` (nothing given yet, not a token, revoked, another identity's, …)."""
+    if _missing(token):
+        return None, _not_yet(_(_NOTHING_YET_TOKEN))
+    text = _token_text(token)
+    if text is None:
+        return None, _not_yet(_(_NOT_A_TOKEN))
+    seen = _inspect(admin, text)
+    return seen, _token_problem(seen, _identity_id(identity))
+
+
 # --------------------------------------------------------------------------- the lessons' graders
 
 
@@ -235,13 +247,7 @@ def _create_identity(client: Any, admin: Any, *, identity: Any = None) -> Check:
 
 @exercise("03-scopes")
 def _chat_and_join_calls(client: Any, admin: Any, *, identity: Any = None, token: Any = None):
-    if _missing(token):
-        return _not_yet(_(_NOTHING_YET_TOKEN))
-    text = _token_text(token)
-    if text is None:
-        return _not_yet(_(_NOT_A_TOKEN))
-    seen = _inspect(admin, text)
-    problem = _token_problem(seen, _identity_id(identity))
+    seen, problem = _live_token(admin, token, identity)
     if problem:
         return problem
     wanted = frozenset({"chat", "voip.join"})
@@ -256,13 +262,7 @@ def _chat_and_join_calls(client: Any, admin: Any, *, identity: Any = None, token
 
 @exercise("03-expiry")
 def _chat_for_90_minutes(client: Any, admin: Any, *, identity: Any = None, token: Any = None):
-    if _missing(token):
-        return _not_yet(_(_NOTHING_YET_TOKEN))
-    text = _token_text(token)
-    if text is None:
-        return _not_yet(_(_NOT_A_TOKEN))
-    seen = _inspect(admin, text)
-    problem = _token_problem(seen, _identity_id(identity))
+    seen, problem = _live_token(admin, token, identity)
     if problem:
         return problem
     if seen.scopes != {"chat"}:

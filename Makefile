@@ -11,6 +11,8 @@ APP_PORT ?= 8866
 LAB_ARGS ?=
 # The learner's working copy (git-ignored); the hub gives each attendee their own.
 WORK ?= my-notebooks
+# The notebook the lab opens on (the German edition: START=de/00-set-up-your-environment.ipynb).
+START ?= 00-set-up-your-environment.ipynb
 PYTEST_ARGS ?=
 # The workshop room: JupyterHub plus its proxy, the npm package configurable-http-proxy (pinned).
 HUB_STAMP := $(VENV)/.installed-hub
@@ -63,7 +65,7 @@ LAB_QUIET := --ServerApp.log_level=WARN --LabApp.log_level=WARN \
 	--ServerApp.jpserver_extensions=voila.server_extension=False
 lab: $(STAMP)
 	@ACS_LAB_WORKING_COPY="$(abspath $(WORK))" $(BIN)/python -m helpers.working_copy sync
-	cd "$(WORK)" && $(BIN)/jupyter lab 00-set-up-your-environment.ipynb \
+	cd "$(WORK)" && $(BIN)/jupyter lab "$(START)" \
 		--port=$(LAB_PORT) $(LAB_QUIET) $(ROOT_FLAG) $(LAB_ARGS)
 
 # Fresh copies of every lesson; the learner's previous ones move to my-notebooks/previous-copies/.

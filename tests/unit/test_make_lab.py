@@ -87,7 +87,7 @@ def test_make_lab_serves_the_working_copy_and_a_save_never_touches_the_originals
     assert "DeprecationWarning" not in output
     assert "!!" not in output
     # The lab opens on lesson 00, not the Launcher.
-    assert "jupyter lab 00-set-up-your-environment.ipynb" in output
+    assert 'jupyter lab "00-set-up-your-environment.ipynb"' in output
 
 
 def stop_group(proc: subprocess.Popen) -> None:

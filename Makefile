@@ -58,14 +58,15 @@ $(HUB_STAMP): $(STAMP) pyproject.toml
 	@touch $(HUB_STAMP)
 
 # The lab serves the git-ignored working copy, never the tracked originals that nbval checks:
-# a learner's Run All and autosave change only my-notebooks/. It opens straight on lesson 00.
+# a learner's Run All and autosave change only my-notebooks/. It opens straight on lesson 00: the
+# URL it prints (and the browser it opens) goes to /lab/tree/$(START), not the Launcher.
 # Quiet start: warnings only in the log (the URL box still shows). Voila's lab preview extension
 # is off here (`make app` is the Voila page): it re-enables traitlets' deprecation warnings.
 LAB_QUIET := --ServerApp.log_level=WARN --LabApp.log_level=WARN \
 	--ServerApp.jpserver_extensions=voila.server_extension=False
 lab: $(STAMP)
 	@ACS_LAB_WORKING_COPY="$(abspath $(WORK))" $(BIN)/python -m helpers.working_copy sync
-	cd "$(WORK)" && $(BIN)/jupyter lab "$(START)" \
+	cd "$(WORK)" && $(BIN)/jupyter lab --LabApp.default_url="/lab/tree/$(START)" \
 		--port=$(LAB_PORT) $(LAB_QUIET) $(ROOT_FLAG) $(LAB_ARGS)
 
 # Fresh copies of every lesson; the learner's previous ones move to my-notebooks/previous-copies/.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -80,14 +81,20 @@ def test_make_lab_serves_the_working_copy_and_a_save_never_touches_the_originals
             assert resp.status == 200
         assert "# my own notes" in (work / name).read_text()
         assert tracked_notebooks() == before, "saving in the lab changed notebooks/"
+
+        # The lab opens on lesson 00, not the Launcher: its front door sends you there.
+        front = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        front.request("GET", f"/?token={token}")
+        reply = front.getresponse()
+        assert reply.status in (301, 302), reply.status
+        assert reply.getheader("Location").startswith("/lab/tree/00-set-up-your-environment.ipynb")
+        front.close()
     finally:
         stop_group(proc)
     output = proc.stdout.read().decode(errors="replace")
     # A quiet start: the URL box, none of the warning boxes a learner can't act on.
     assert "DeprecationWarning" not in output
     assert "!!" not in output
-    # The lab opens on lesson 00, not the Launcher.
-    assert 'jupyter lab "00-set-up-your-environment.ipynb"' in output
 
 
 def stop_group(proc: subprocess.Popen) -> None:

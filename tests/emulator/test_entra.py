@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 import pytest
 
+from benchmarks.stress import parse_export
 from helpers.emulator import start
 from helpers.emulator.auth import verify_bearer
 from helpers.emulator.entra import LocalEntraID, teams_user_token, verify_teams_token
@@ -48,7 +48,7 @@ def secret(emu) -> dict:
 def test_exports_name_the_endpoint_and_both_managed_identity_forms(emu):
     from helpers.emulator.server import exports
 
-    lines = dict(parse_export(line) for line in exports(emu).splitlines())
+    lines = dict(filter(None, map(parse_export, exports(emu).splitlines())))
     mi = emu.managed_identity
     assert lines["COMMUNICATION_SERVICES_ENDPOINT"] == emu.endpoint
     assert lines["IDENTITY_ENDPOINT"] == lines["MSI_ENDPOINT"] == mi.url
@@ -170,22 +170,15 @@ client.delete_user(user)
 """
 
 
-def parse_export(line: str) -> tuple[str, str]:
-    """('NAME', 'value') from an `export NAME=value` line, however the value is shell-quoted."""
-    words = shlex.split(line)
-    assert len(words) == 2 and words[0] == "export", line
-    name, _, value = words[1].partition("=")
-    return name, value
-
-
 def read_exports(proc: subprocess.Popen, count: int = 9) -> dict[str, str]:
+    """The variables a `serve` process prints (all nine: connection string, CA, Entra ID)."""
     exported = {}
     while len(exported) < count:
         line = proc.stdout.readline()
         assert line, "the service stopped before printing its variables"
-        if line.startswith("export "):
-            name, value = parse_export(line)
-            exported[name] = value
+        pair = parse_export(line)
+        if pair:
+            exported[pair[0]] = pair[1]
     return exported
 
 

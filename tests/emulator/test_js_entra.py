@@ -11,12 +11,13 @@ which the sample's README installs (`npm install @azure/identity`).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import npm_packages
 
 from .test_entra import bare_env, read_exports
 
@@ -36,21 +37,9 @@ PACKAGES = {
 
 @pytest.fixture(scope="module", params=list(PACKAGES))
 def js_packages(request) -> Path:
-    """Installed once per set into the test environment (npm registry; a few seconds)."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        pytest.skip("Node.js and npm are needed for the JavaScript Entra ID check")
+    """Each package set installed once into the test environment."""
     home = Path(sys.prefix) / f"acs-lab-js-entra-{request.param}"
-    if not (home / "node_modules" / "@azure" / "identity").is_dir():
-        home.mkdir(exist_ok=True)
-        (home / "package.json").write_text('{"name": "acs-lab-js-entra", "private": true}\n')
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--silent", *PACKAGES[request.param]],
-            cwd=home,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return home
+    return npm_packages(home, PACKAGES[request.param], "@azure/identity")
 
 
 def test_default_azure_credential_signs_in_with_only_the_exported_lines(js_packages, tmp_path):

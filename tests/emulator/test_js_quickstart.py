@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from benchmarks.stress import EXPORTED, parse_export
+from tests.support import npm_packages
+
+from .test_entra import read_exports
 
 HERE = Path(__file__).parent / "js"
 JS_SDK = "@azure/communication-identity@1.3.1"
@@ -20,21 +21,9 @@ JS_SDK = "@azure/communication-identity@1.3.1"
 
 @pytest.fixture(scope="module")
 def js_sdk() -> Path:
-    """The JS SDK installed once into the test environment (npm registry; a few seconds)."""
-    if not (shutil.which("node") and shutil.which("npm")):
-        pytest.skip("Node.js and npm are needed for the JavaScript SDK check")
+    """The JS SDK installed once into the test environment."""
     home = Path(sys.prefix) / "acs-lab-js-sdk"
-    if not (home / "node_modules" / "@azure" / "communication-identity").is_dir():
-        home.mkdir(exist_ok=True)
-        (home / "package.json").write_text('{"name": "acs-lab-js-check", "private": true}\n')
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--silent", JS_SDK],
-            cwd=home,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return home
+    return npm_packages(home, [JS_SDK], "@azure/communication-identity")
 
 
 def test_the_javascript_quickstart_runs_against_the_local_service(js_sdk, tmp_path):
@@ -46,13 +35,7 @@ def test_the_javascript_quickstart_runs_against_the_local_service(js_sdk, tmp_pa
         text=True,
     )
     try:
-        exports = {}
-        while not set(EXPORTED) <= set(exports):
-            line = serve.stdout.readline()
-            assert line, "the service stopped before printing its variables"
-            pair = parse_export(line)
-            if pair:
-                exports[pair[0]] = pair[1]
+        exports = read_exports(serve)
         env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNICATION_")}
         env.update(exports)
         env["NODE_PATH"] = str(js_sdk / "node_modules")

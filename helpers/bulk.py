@@ -198,7 +198,7 @@ def provision(
         except Exception as err:  # recorded per attendee, never raised
             lab_error = lab.describe_error(err, client)
             outcome = Outcome(number, error=str(lab_error), call=lab_error.call)
-            refused = lab_error.status == 400
+            refused = isinstance(lab_error, lab.InvalidInput)
         outcomes.append(outcome)
         _report(on_progress, done, total, outcome)
         if refused:

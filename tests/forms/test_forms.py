@@ -310,7 +310,7 @@ def test_revoke_shows_the_latest_token_valid_before_and_revoked_after(client, ad
 
 
 def test_revoke_without_introspection_explains_why(client, session, monkeypatch):
-    monkeypatch.setattr(lab, "_admin_for", lambda _client: None)  # what Azure looks like
+    monkeypatch.setattr(lab.listing, "_admin_for", lambda _client: None)  # what Azure looks like
     forms.CreateIdentityAndTokenForm(client, session).create_button.click()
     form = forms.RevokeTokensForm(client, session)
     form.revoke_button.click()

@@ -125,7 +125,7 @@ def test_check_token_on_garbage_says_malformed(client, admin):
 
 def test_check_token_without_introspection_explains_instead_of_failing(client, monkeypatch):
     # What Azure looks like: the backend offers no admin client.
-    monkeypatch.setattr(lab, "_admin_for", lambda _client: None)
+    monkeypatch.setattr(lab.listing, "_admin_for", lambda _client: None)
     check = lab.check_token(client, "eyJhbGciOi.x.y")
     assert check.available is False
     assert "Azure has no token-introspection API" in check.reason
@@ -189,7 +189,9 @@ def test_an_expiry_out_of_range_gets_the_services_own_error(client, identity, mi
 
 def test_lab_errors_render_as_one_line_in_ipython():
     err = one_line_error(lambda: lab.validate_expiry_minutes("soon"))
-    assert err._render_traceback_() == [f"LabError: {err}"]
+    # The kind a caller can catch, then the one line: like the SDK's own errors.
+    assert isinstance(err, lab.InvalidInput)
+    assert err._render_traceback_() == [f"InvalidInput: {err}"]
 
 
 def test_a_refused_entra_sign_in_does_not_blame_the_access_key(emu, monkeypatch):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from helpers import identity as lab
+from helpers.atomic import write_atomic
 from helpers.i18n import N_, _
 
 __all__ = [
@@ -311,8 +312,6 @@ def export_csv(
     columns = CSV_COLUMNS + (["token"] if include_tokens else [])
     rows = csv_rows(result, include_tokens, names)
     if isinstance(path_or_buffer, (str, os.PathLike)):
-        from helpers.emulator.state import write_atomic
-
         path = Path(path_or_buffer)
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.StringIO()

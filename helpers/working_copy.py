@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from helpers.atomic import write_atomic
+
 ROOT = Path(__file__).resolve().parent.parent
 ORIGINALS = ROOT / "notebooks"
 WORKING_COPY = ROOT / "my-notebooks"
@@ -101,10 +103,8 @@ def _read_manifest(copy: Path) -> dict[str, str]:
 
 
 def _write_manifest(copy: Path, manifest: dict[str, str]) -> None:
-    path = copy / MANIFEST
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    write_atomic(copy / MANIFEST, text.encode("utf-8"))
 
 
 def sync(source: Path | None = None, copy: Path | None = None) -> SyncReport:

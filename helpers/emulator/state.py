@@ -9,7 +9,6 @@ import os
 import secrets
 import sqlite3
 import stat
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from helpers.atomic import write_atomic  # re-exported: the emulator's callers import it here
 
 from . import tls
 
@@ -63,25 +64,6 @@ def default_state_dir() -> Path:
 def state_root(state_dir: str | os.PathLike | None = None) -> Path:
     """The folder a state_dir argument means (None: the default one)."""
     return Path(state_dir).expanduser() if state_dir else default_state_dir()
-
-
-def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write via a temp file + rename so readers never see a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        # Before any byte is written, so a key is never readable by others, even briefly.
-        # (Windows has no fchmod, nor POSIX modes: there the user's profile folder protects it.)
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from helpers.atomic import write_atomic
+from helpers.lessons import LESSONS
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGINALS = ROOT / "notebooks"
@@ -28,7 +29,7 @@ WORKING_COPY = ROOT / "my-notebooks"
 MANIFEST = ".lab-origins.json"
 # Where `reset` keeps a learner's previous copies: inside the copy, so they stay visible in the lab.
 PREVIOUS = "previous-copies"
-START_NOTEBOOK = "00-set-up-your-environment.ipynb"
+START_NOTEBOOK = LESSONS[0].file_name  # lesson 00
 
 
 class WorkingCopyError(Exception):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from helpers import quiz
+from helpers.lessons import WITH_PRACTICE
 
-LESSONS = ["02", "03", "04", "05", "06", "07", "10"]
+LESSONS = list(WITH_PRACTICE)
 # Microsoft Learn: the Communication Services docs, or its REST reference (lesson 10).
 SOURCES = (
     "https://learn.microsoft.com/en-us/azure/communication-",

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.lessons import LESSONS, WITH_PRACTICE
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 TUTORIAL = [p for p in NOTEBOOKS if re.match(r"\d\d-", p.name)]
@@ -32,22 +34,9 @@ def source(cell: dict) -> str:
 
 
 def test_the_tutorial_has_the_quickstart_sections_in_order():
-    names = [p.stem for p in TUTORIAL]
-    assert names == [
-        "00-set-up-your-environment",
-        "01-authenticate-the-client",
-        "02-create-an-identity",
-        "03-issue-an-access-token",
-        "04-create-identity-and-token",
-        "05-refresh-an-access-token",
-        "06-revoke-access-tokens",
-        "07-delete-an-identity",
-        "08-run-the-code",
-        "09-clean-up-resources",
-        # Lessons beyond the access-tokens quickstart.
-        "10-teams-users",
-        "11-async-client",
-    ]
+    # The order and names are declared once, in helpers.lessons (tests/unit/test_lessons.py).
+    assert [p.stem for p in TUTORIAL] == [entry.stem for entry in LESSONS]
+    assert TUTORIAL[2].stem == "02-create-an-identity"  # the quickstart's section, by its name
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -134,7 +123,7 @@ def test_nbval_fails_when_a_stored_output_is_wrong(tmp_path):
 
 # --------------------------------------------------------------------------- exercises and quizzes
 
-PRACTICE = {"02", "03", "04", "05", "06", "07", "10"}
+PRACTICE = set(WITH_PRACTICE)
 LESSONS_WITH_PRACTICE = [p for p in TUTORIAL if p.name[:2] in PRACTICE]
 SOLUTION_MARKER = "# ✓\n"
 CHECK_CALL = re.compile(r'^exercises\.check\("(?P<id>[\w-]+)", lab_client(, \w+=\w+)*\)$', re.M)

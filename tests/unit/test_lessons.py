@@ -46,3 +46,21 @@ def test_an_unknown_lesson_is_a_clear_error():
     assert lessons.lesson("03").file_name == "03-issue-an-access-token.ipynb"
     with pytest.raises(KeyError, match="no lesson '12'; known: 00, 01"):
         lessons.lesson("12")
+
+
+def test_every_quiz_lives_in_its_lessons_module_and_its_ids_carry_the_number():
+    for number, questions in quiz.QUIZZES.items():
+        assert questions, number
+        assert all(q.id.startswith(f"{number}-") for q in questions), number
+        assert all(type(q).__module__ == "helpers.quiz.model" for q in questions)
+
+
+def test_quiz_sources_on_the_rest_reference_use_its_identity_path():
+    # learn.microsoft.com/en-us/rest/api/communication/identity/communication-identity/...
+    # (the operation pages); the path without /identity/ is the old one.
+    rest = [q.source for qs in quiz.QUIZZES.values() for q in qs if "/rest/api/" in q.source]
+    assert rest, "lesson 10's lifetime question cites the REST reference"
+    for url in rest:
+        assert url.startswith(
+            "https://learn.microsoft.com/en-us/rest/api/communication/identity/communication-identity/"
+        ), url

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.stress import EXPORTED, parse_export
+from benchmarks.probes.client import EXPORTED, parse_export
 
 ROOT = Path(__file__).resolve().parents[2]
 

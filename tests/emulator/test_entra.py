@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 import pytest
 
-from benchmarks.stress import parse_export
+from benchmarks.probes.client import parse_export
 from helpers.emulator import start
 from helpers.emulator.auth import verify_bearer
 from helpers.emulator.entra import LocalEntraID, teams_user_token, verify_teams_token

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from benchmarks.stress import API, read_head, tls_socket
+from benchmarks.probes.client import API, read_head, tls_socket
 from helpers.emulator import AdminClient, AdminError, sign_request, start, tls
 from helpers.emulator.auth import ENTRA_AUDIENCE, ENTRA_ISSUER
 from helpers.emulator.server import exports

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from benchmarks.stress import run_faults
+from benchmarks.probes.faults import run_faults
 
 
 def test_sigkill_under_load_keeps_every_acknowledged_result(tmp_path):

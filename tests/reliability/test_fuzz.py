@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.stress import fuzz_ids, run_fuzz
+from benchmarks.probes.fuzz import fuzz_ids, run_fuzz
 
 from .conftest import health_ok
 

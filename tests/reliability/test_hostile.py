@@ -13,7 +13,8 @@ import time
 import pytest
 import requests
 
-from benchmarks.stress import API, RawClient, read_head, slowloris, time_to_413, tls_socket
+from benchmarks.probes.client import API, RawClient, read_head, tls_socket
+from benchmarks.probes.hostile import slowloris, time_to_413
 from helpers.emulator import sign_request
 
 from .conftest import health_ok

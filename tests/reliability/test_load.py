@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.stress import run_load
+from benchmarks.probes.load import run_load
 
 
 def test_mixed_load_has_no_unexpected_errors(rel_emu):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.stress import ServeProcess, stalled_memory
+from benchmarks.probes.memory import stalled_memory
+from benchmarks.probes.service import ServeProcess
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/status").exists() or sys.platform != "linux", reason="reads /proc RSS"

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.stress import ROOT, fuzz_ids, run_fuzz, time_to_413
+from benchmarks.probes.fuzz import fuzz_ids, run_fuzz
+from benchmarks.probes.hostile import time_to_413
+from benchmarks.probes.service import ROOT
 from helpers import identity
 from helpers.connection import Backend
 from helpers.emulator import AdminClient, AdminError

@@ -10,7 +10,7 @@ from typing import Any
 
 from helpers.i18n import N_, _
 from helpers.identity.errors import InvalidInput, describe_error, one_line
-from helpers.identity.operations import _now
+from helpers.identity.operations import now
 from helpers.identity.types import IdentityListing, IssuedToken, ListedIdentity, TokenCheck
 from helpers.tokens import TokenFormatError, parse_expires_on
 
@@ -78,7 +78,7 @@ def _token_status(
     revoked_at_service: datetime | None,
     admin: Any,
 ) -> str | None:
-    if issued.expires_at <= _now():
+    if issued.expires_at <= now():
         return "expired"
     received = issued.received_at
     if revoked_here is not None and received is not None and received <= revoked_here:

@@ -22,7 +22,7 @@ from helpers.identity.validation import (
 from helpers.tokens import TokenFormatError, decode_token, parse_expires_on
 
 
-def _call(client: Any, call: SdkCall) -> Any:
+def call_sdk(client: Any, call: SdkCall) -> Any:
     """Make one SDK call, turning its failures into a LabError that remembers the call."""
     if inspect.iscoroutinefunction(getattr(client, "create_user", None)):
         raise InvalidInput(
@@ -38,7 +38,7 @@ def _call(client: Any, call: SdkCall) -> Any:
         raise lab_error from None
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -49,7 +49,7 @@ def _issued(
     minutes: int | None,
     call: SdkCall,
 ) -> IssuedToken:
-    received_at = _now()
+    received_at = now()
     raw = str(access_token.expires_on)
     expires_at = parse_expires_on(access_token.expires_on)
     lifetime = minutes
@@ -71,7 +71,7 @@ def _expiry_kwargs(minutes: int | None) -> tuple[tuple[str, Any], ...]:
 def create_identity(client: Any) -> Identity:
     """Create a new ACS identity (no token yet)."""
     call = SdkCall("create_user")
-    user = _call(client, call)
+    user = call_sdk(client, call)
     return Identity(user.properties["id"], call)
 
 
@@ -84,7 +84,7 @@ def issue_token(
     minutes = validate_expiry_minutes(expires_in_minutes)
     user = CommunicationUserIdentifier(identity_id)
     call = SdkCall("get_token", (user, list(scopes)), _expiry_kwargs(minutes))
-    access_token = _call(client, call)
+    access_token = call_sdk(client, call)
     return _issued(identity_id, access_token, scopes, minutes, call)
 
 
@@ -95,7 +95,7 @@ def create_identity_and_token(
     scopes = validate_scopes(scopes)
     minutes = validate_expiry_minutes(expires_in_minutes)
     call = SdkCall("create_user_and_token", (list(scopes),), _expiry_kwargs(minutes))
-    user, access_token = _call(client, call)
+    user, access_token = call_sdk(client, call)
     identity = Identity(user.properties["id"], call)
     return identity, _issued(identity.id, access_token, scopes, minutes, call)
 
@@ -115,13 +115,13 @@ def revoke_tokens(client: Any, identity_id: Any) -> Revoked:
     """Revoke every token issued so far to the identity (the identity itself stays)."""
     identity_id = validate_identity_id(identity_id)
     call = SdkCall("revoke_tokens", (CommunicationUserIdentifier(identity_id),))
-    _call(client, call)
-    return Revoked(identity_id, _now(), call)
+    call_sdk(client, call)
+    return Revoked(identity_id, now(), call)
 
 
 def delete_identity(client: Any, identity_id: Any) -> Deleted:
     """Delete the identity; its tokens stop working and it can't get new ones."""
     identity_id = validate_identity_id(identity_id)
     call = SdkCall("delete_user", (CommunicationUserIdentifier(identity_id),))
-    _call(client, call)
-    return Deleted(identity_id, _now(), call)
+    call_sdk(client, call)
+    return Deleted(identity_id, now(), call)

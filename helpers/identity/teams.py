@@ -6,7 +6,7 @@ from typing import Any
 
 from helpers.i18n import N_, _
 from helpers.identity.errors import InvalidInput, LabError
-from helpers.identity.operations import _call
+from helpers.identity.operations import call_sdk
 from helpers.identity.types import SdkCall, TeamsUserToken
 from helpers.identity.validation import validate_guid
 from helpers.tokens import TokenFormatError, decode_token, parse_expires_on
@@ -71,7 +71,7 @@ def exchange_teams_token(
     user = validate_guid(user_object_id, N_("user object ID"), _OBJECT_ID_HINT)
     try:
         call = SdkCall("get_token_for_teams_user", (token, app, user), shown_as=((0, "aad_token"),))
-        access_token = _call(client, call)
+        access_token = call_sdk(client, call)
     except LabError as err:
         hint = _TEAMS_MISMATCH_HINTS.get(err.message)
         if hint is None:

@@ -119,7 +119,9 @@ class IdentityNotFound(NotFound):
 
 
 class Throttled(LabError):
-    """Too many requests (429): wait and try again."""
+    """Too many requests (429): wait `retry_after` seconds (when the service said), then retry."""
+
+    retry_after: float | None = None
 
 
 class ServiceError(LabError):
@@ -296,6 +298,16 @@ def _from_service(status: int | None, code: str | None, said: str, reason: str =
     )
 
 
+def _retry_after(err: HttpResponseError) -> float | None:
+    """The Retry-After header in seconds (the HTTP-date form is not used by ACS), else None."""
+    headers = getattr(getattr(err, "response", None), "headers", None) or {}
+    try:
+        seconds = float(headers.get("Retry-After", headers.get("retry-after", "")))
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds >= 0 else None
+
+
 def _say(hint: str | None) -> str | None:
     """A hint from the tables above, in the notebook's language."""
     return _(hint).format(example=_(ID_EXAMPLE)) if hint else None
@@ -313,6 +325,8 @@ def describe_error(err: BaseException, client: Any = None) -> LabError:
         lab_error = _from_service(
             err.status_code, getattr(error, "code", None), said, err.reason or ""
         )
+        if isinstance(lab_error, Throttled):
+            lab_error.retry_after = _retry_after(err)
         if lab_error.hint == _(_KEY_HINT) and _signs_in_with_entra(client):
             # No key is involved: the bearer token (or the role behind it) was refused.
             hint = _(_LOCAL_ENTRA_HINT if _is_local(client) else _ENTRA_HINT)

@@ -88,14 +88,14 @@ def test_the_kinds_form_one_tree_under_lab_error():
             assert issubclass(value, lab.LabError), name
 
 
-def http_error(status: int, code: str | None, message: str) -> HttpResponseError:
+def http_error(status: int, code: str | None, message: str, **headers) -> HttpResponseError:
     class Response(HttpResponse):
         def body(self):
             return self._body
 
     response = Response(None, None)
     response.status_code, response.reason = status, "Reason"
-    response.headers = {"content-type": "application/json"}
+    response.headers = {"content-type": "application/json", **headers}
     response._body = (
         f'{{"error": {{"code": "{code}", "message": "{message}"}}}}'.encode() if code else b"{}"
     )
@@ -110,6 +110,9 @@ def test_an_sdk_error_becomes_its_kind_and_keeps_status_code_and_text():
         str(err)
         == "Too many requests. The service said: Slow down. Wait a few seconds and try again."
     )
+    assert err.retry_after is None  # no Retry-After header
+    err = lab.describe_error(http_error(429, "TooManyRequests", "Slow.", **{"Retry-After": "2"}))
+    assert err.retry_after == 2.0
     err = lab.describe_error(http_error(503, None, ""))
     assert type(err) is lab.ServiceUnavailable and err.status == 503 and err.code is None
 

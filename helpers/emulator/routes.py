@@ -16,6 +16,7 @@ from tornado.web import Application, Finish, HTTPError, RequestHandler, stream_r
 
 from . import entra, errors
 from .auth import verify_bearer, verify_body_hash, verify_hmac_headers
+from .limits import Limits
 from .store import Identity, Store
 from .tokens import TokenService
 
@@ -116,6 +117,8 @@ class Service:
     entra_private_key: object = field(default=None, repr=False)
     budget: BodyBudget = field(default_factory=BodyBudget, repr=False)
     storage_log: StorageLog = field(default_factory=StorageLog, repr=False)
+    # Azure's documented request limits (limits.py); off with ACS_EMULATOR_THROTTLING=off.
+    limits: Limits = field(default_factory=Limits.from_env, repr=False)
 
 
 def _azure_ref() -> str:
@@ -303,6 +306,8 @@ class BaseHandler(RequestHandler):
         self.set_header("Content-Type", errors.ERROR_CONTENT_TYPE)
         if not err.lists_api_versions:
             self.clear_header("api-supported-versions")
+        for name, value in err.headers().items():
+            self.set_header(name, value)
         self.set_header("Content-Length", str(len(body)))
         self.set_header("Connection", "close")
         self._stamp()
@@ -417,6 +422,8 @@ class BaseHandler(RequestHandler):
         self.set_header("Content-Type", errors.ERROR_CONTENT_TYPE)
         if not err.lists_api_versions:
             self.clear_header("api-supported-versions")
+        for name, value in err.headers().items():
+            self.set_header(name, value)
         self._stamp()
         self.finish(err.body())
 
@@ -449,6 +456,7 @@ class CreateHandler(BaseHandler):
         scopes, minutes = create_request(
             self.body, self.request.headers.get("Content-Type", ""), version
         )
+        self.svc.limits.admit("create_with_token" if scopes else "create")
         new_id, issued_ns = self.svc.store.create(with_token=bool(scopes))
         if not scopes:
             self.send_json(201, {"identity": {"id": new_id}})
@@ -470,6 +478,7 @@ class IssueHandler(BaseHandler):
         scopes, minutes = issue_request(
             self.body, self.request.headers.get("Content-Type", ""), version
         )
+        self.svc.limits.admit("issue")
         canonical = self.svc.store.check_id(identity_id)
         issued_ns = self.svc.store.issue(canonical)
         tok = self.svc.tokens.mint(canonical, scopes, minutes, issued_ns)
@@ -479,6 +488,7 @@ class IssueHandler(BaseHandler):
 class RevokeHandler(BaseHandler):
     def post(self, identity_id: str) -> None:
         self.begin()
+        self.svc.limits.admit("revoke")
         self.svc.store.revoke(identity_id)
         self.send_empty()
 
@@ -486,6 +496,7 @@ class RevokeHandler(BaseHandler):
 class IdentityHandler(BaseHandler):
     def delete(self, identity_id: str) -> None:
         self.begin()
+        self.svc.limits.admit("delete")
         self.svc.store.delete(identity_id)
         self.send_empty()
 
@@ -500,6 +511,7 @@ class TeamsExchangeHandler(BaseHandler):
         self.begin()
         body = _parse_object(self.body, self.request.headers.get("Content-Type", ""), True)
         exchange = entra.teams_exchange_request(body, self.svc.entra_public_key)
+        self.svc.limits.admit("exchange")
         issued_ns = time.time_ns()
         tok = self.svc.tokens.mint(
             f"8:orgid:{exchange.user_object_id}",

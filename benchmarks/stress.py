@@ -320,6 +320,8 @@ class ServeProcess:
     def _try_start(self, port: int, timeout: float) -> bool:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNICATION_")}
         env["PYTHONPATH"] = str(ROOT)
+        # Load and fault runs measure the service, not Azure's request limits (limits.py).
+        env["ACS_EMULATOR_THROTTLING"] = "off"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "helpers.emulator", "serve", "--port", str(port),
              "--state-dir", str(self.state_dir)],

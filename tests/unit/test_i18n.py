@@ -78,10 +78,8 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("english", list(HOSTILE))
-def test_the_catalog_check_compares_whole_placeholders(tmp_path, monkeypatch, english):
-    """Attribute/index access and a changed format spec are refused, though the field name
-    is the one the English has."""
+def _german_catalog_with(tmp_path, monkeypatch, english: str, translation: str) -> None:
+    """A copy of the catalogs in which `english` is translated as `translation`."""
     from babel.messages.pofile import read_po, write_po
 
     locale = tmp_path / "locale"
@@ -89,9 +87,16 @@ def test_the_catalog_check_compares_whole_placeholders(tmp_path, monkeypatch, en
     monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
     path = i18n.catalog_path("de")
     catalog = read_po(path.open("rb"), locale="de")
-    catalog[english].string = HOSTILE[english]
+    catalog[english].string = translation
     with path.open("wb") as po:
         write_po(po, catalog)
+
+
+@pytest.mark.parametrize("english", list(HOSTILE))
+def test_the_catalog_check_compares_whole_placeholders(tmp_path, monkeypatch, english):
+    """Attribute/index access and a changed format spec are refused, though the field name
+    is the one the English has."""
+    _german_catalog_with(tmp_path, monkeypatch, english, HOSTILE[english])
     problems = i18n.catalog_problems("de")
     assert len(problems) == 1 and english in problems[0], problems
     assert problems[0].startswith(("placeholders broken", "placeholders differ")), problems
@@ -100,17 +105,8 @@ def test_the_catalog_check_compares_whole_placeholders(tmp_path, monkeypatch, en
 @pytest.mark.parametrize("english", list(HOSTILE))
 def test_a_hostile_translation_is_never_used_at_run_time(tmp_path, monkeypatch, language, english):
     """Even a catalog that skipped the check shows English rather than run such a placeholder."""
-    from babel.messages.pofile import read_po, write_po
-
-    locale = tmp_path / "locale"
-    shutil.copytree(i18n.LOCALE_DIR, locale)
-    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    _german_catalog_with(tmp_path, monkeypatch, english, HOSTILE[english])
     i18n._compiled.cache_clear()
-    path = i18n.catalog_path("de")
-    catalog = read_po(path.open("rb"), locale="de")
-    catalog[english].string = HOSTILE[english]
-    with path.open("wb") as po:
-        write_po(po, catalog)
     language("de")
     try:
         assert _(english) == english

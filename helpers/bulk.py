@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timezone
@@ -53,9 +54,12 @@ MAX_ATTENDEES = 500
 LabError = lab.LabError
 
 CSV_COLUMNS = ["attendee", "name", "identity_id", "scopes", "expires_at_utc", "status", "error"]
-# Cells a spreadsheet would run as a formula start with one of these; such a name gets a
-# leading apostrophe, so a pasted list can't smuggle a formula into the trainer's spreadsheet.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell as a formula when it starts with one of =+-@ (or tab/CR, which some
+# trim first). The file is comma-separated, but a spreadsheet set to split on ";" or tab (the
+# default in many locales) cuts `Ada;=HYPERLINK(...)` into two cells, the second a formula. So
+# every place that starts a cell under any common delimiter (, ; tab, or a line break) gets an
+# apostrophe before such a character: a spreadsheet shows it as text, whichever way it splits.
+_FORMULA_AT_CELL_START = re.compile(r"(?:^|(?<=[,;\t\r\n]))([ \"]*)(?=[=+\-@\t\r])")
 
 Progress = Callable[[int, int, "Outcome"], Any]
 # The operations' names in `summary()` lines.
@@ -259,7 +263,8 @@ def parse_names(text: str | Iterable[str] | None) -> list[str]:
 
 
 def _safe_cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """`text` with an apostrophe before every formula character that could start a cell."""
+    return _FORMULA_AT_CELL_START.sub(lambda m: m.group(1) + "'", text)
 
 
 def csv_rows(
@@ -278,7 +283,7 @@ def csv_rows(
         row = {
             "attendee": str(o.attendee),
             "name": _safe_cell(name),
-            "identity_id": o.identity_id or "",
+            "identity_id": _safe_cell(o.identity_id or ""),
             "scopes": " ".join(issued.scopes) if issued else "",
             "expires_at_utc": (
                 issued.expires_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -286,7 +291,7 @@ def csv_rows(
                 else ""
             ),
             "status": "ok" if o.ok else "failed",
-            "error": o.error or "",
+            "error": _safe_cell(o.error or ""),
         }
         if include_tokens:
             row["token"] = issued.token if issued else ""

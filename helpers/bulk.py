@@ -22,13 +22,14 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timezone
 from pathlib import Path
 from typing import IO, Any
 
 from helpers import identity as lab
-from helpers.i18n import N_, _
+from helpers.connection import watch_throttling
+from helpers.i18n import N_, _, ngettext
 
 __all__ = [
     "MAX_ATTENDEES",
@@ -76,6 +77,8 @@ class Outcome:
     error: str | None = None
     # The SDK call made (or sent, when it failed) for this attendee.
     call: lab.SdkCall | None = None
+    # Seconds the SDK waited (as the service's Retry-After said) before each retry of a 429.
+    throttled: tuple[float, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -111,8 +114,24 @@ class BulkResult:
         """The SDK call of the first attendee: the call the loop makes once per attendee."""
         return next((o.call for o in self.outcomes if o.call is not None), None)
 
+    def throttle_note(self) -> str | None:
+        """One line when the service throttled some requests (429) and the SDK retried them,
+        e.g. 'Throttled by the service: 12 requests got 429 Too Many Requests; the SDK waited
+        24 s in all, as the service asked (Retry-After), and retried them.' None otherwise."""
+        waits = [w for o in self.outcomes for w in o.throttled]
+        if not waits:
+            return None
+        return ngettext(
+            "Throttled by the service: {count} request got 429 Too Many Requests; the SDK "
+            "waited {seconds} s, as the service asked (Retry-After), and retried it.",
+            "Throttled by the service: {count} requests got 429 Too Many Requests; the SDK "
+            "waited {seconds} s in all, as the service asked (Retry-After), and retried them.",
+            len(waits),
+        ).format(count=len(waits), seconds=f"{sum(waits):g}")
+
     def summary(self) -> str:
-        """One line, e.g. 'provision: 18 ok, 2 failed (attendee 7: Can't reach the service…)'."""
+        """One line, e.g. 'provision: 18 ok, 2 failed (attendee 7: Can't reach the service…)',
+        followed by the throttle note when the SDK retried a 429."""
         ok, bad = len(self.succeeded), len(self.failed)
         operation = (
             _(_OPERATIONS[self.operation]) if self.operation in _OPERATIONS else self.operation
@@ -127,7 +146,8 @@ class BulkResult:
             )
             more = _("; and {count} more").format(count=bad - 3) if bad > 3 else ""
             line += f" ({reasons}{more})"
-        return line
+        note = self.throttle_note()
+        return f"{line}. {note}" if note else line
 
     def __str__(self) -> str:
         return self.summary()
@@ -195,19 +215,30 @@ def provision(
     outcomes = []
     for done in range(1, total + 1):
         number = first_attendee + done - 1
-        try:
-            identity, issued = lab.create_identity_and_token(client, scopes, minutes)
-            outcome = Outcome(number, identity.id, issued, call=issued.call)
-            refused = False
-        except Exception as err:  # recorded per attendee, never raised
-            lab_error = lab.describe_error(err, client)
-            outcome = Outcome(number, error=str(lab_error), call=lab_error.call)
-            refused = lab_error.status == 400
+        with watch_throttling() as waits:
+            try:
+                identity, issued = lab.create_identity_and_token(client, scopes, minutes)
+                outcome = Outcome(number, identity.id, issued, call=issued.call)
+                refused = gave_up = False
+            except Exception as err:  # recorded per attendee, never raised
+                lab_error = lab.describe_error(err, client)
+                outcome = Outcome(number, error=str(lab_error), call=lab_error.call)
+                refused, gave_up = lab_error.status == 400, lab_error.status == 429
+        outcome = _with_retries(outcome, waits, gave_up)
         outcomes.append(outcome)
         _report(on_progress, done, total, outcome)
         if refused:
             break
     return BulkResult("provision", tuple(outcomes))
+
+
+def _with_retries(outcome: Outcome, waits: list[float], gave_up: bool) -> Outcome:
+    """`outcome` with the 429s the SDK retried for it (the last one, if the SDK gave up on
+    it, is the outcome's error instead)."""
+    retried = waits[:-1] if gave_up else waits
+    if not retried:
+        return outcome
+    return replace(outcome, throttled=tuple(retried))
 
 
 def _ids_of(ids: BulkResult | Iterable[Any]) -> list[Any]:
@@ -228,13 +259,17 @@ def _for_each(
     targets = _ids_of(ids)
     outcomes = []
     for number, identity_id in enumerate(targets, start=1):
-        try:
-            done = action(client, identity_id)
-            outcome = Outcome(number, done.identity_id, call=done.call)
-        except Exception as err:  # recorded per attendee, never raised
-            shown = str(getattr(identity_id, "id", identity_id))
-            lab_error = lab.describe_error(err, client)
-            outcome = Outcome(number, shown, error=str(lab_error), call=lab_error.call)
+        with watch_throttling() as waits:
+            try:
+                done = action(client, identity_id)
+                outcome = Outcome(number, done.identity_id, call=done.call)
+                gave_up = False
+            except Exception as err:  # recorded per attendee, never raised
+                shown = str(getattr(identity_id, "id", identity_id))
+                lab_error = lab.describe_error(err, client)
+                outcome = Outcome(number, shown, error=str(lab_error), call=lab_error.call)
+                gave_up = lab_error.status == 429
+        outcome = _with_retries(outcome, waits, gave_up)
         outcomes.append(outcome)
         _report(on_progress, number, len(targets), outcome)
     return BulkResult(operation, tuple(outcomes))

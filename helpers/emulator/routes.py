@@ -28,8 +28,11 @@ SUPPORTED_VERSIONS_HEADER = (
     "2022-06-01, 2022-10-01, 2023-10-01"
 )
 # What the service accepts: Azure's list plus 2023-08-01, a stable version in the REST spec
-# that a 2023 recording of the Teams route listed too. Unrecorded versions' rules follow their
-# date (docs/entra-and-teams-offline.md): scopes and expiresInMinutes as below.
+# that a 2023 recording of the Teams route listed too, and the stable versions after 2023-10-01
+# in the REST spec (Azure/azure-rest-api-specs, specification/communication/data-plane/
+# Identity/stable/<version>/CommunicationIdentity.json), whose identity and Teams-user routes
+# and models are 2023-10-01's. Unrecorded versions' rules follow their date
+# (docs/entra-and-teams-offline.md): scopes and expiresInMinutes as below.
 API_VERSIONS = (
     "2020-07-20-preview2",
     "2021-02-22-preview1",
@@ -40,6 +43,9 @@ API_VERSIONS = (
     "2022-10-01",
     "2023-08-01",
     "2023-10-01",
+    "2025-06-30",
+    "2026-07-22",
+    "2026-09-23",
 )
 BASE_SCOPES = ("chat", "voip")
 JOIN_SCOPES = ("chat.join", "chat.join.limited", "voip.join")

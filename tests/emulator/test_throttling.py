@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from azure.communication.identity import CommunicationIdentityClient
@@ -15,6 +20,7 @@ from helpers.emulator.limits import Limits, Rule, ThrottlingSettingError, thrott
 from tests.support import sdk_client
 
 from .conftest import raw_request
+from .test_js_quickstart import js_sdk  # noqa: F401 - the JS SDK, installed once
 
 API = "api-version=2023-10-01"
 
@@ -211,3 +217,26 @@ def test_1050_creates_with_the_real_limits(tmp_path, monkeypatch):
         took = time.monotonic() - t0
     assert all(isinstance(g, str) for g in got) and len(set(got)) == BURST
     assert took >= 20  # the 50 waited for the window to slide, as Retry-After said
+
+
+@pytest.mark.parametrize(("retries", "expected"), [("0", 20), ("default", 30)])
+def test_the_javascript_sdk_honours_retry_after(scaled_emu, js_sdk, retries, expected):  # noqa: F811
+    """@azure/communication-identity: with retries off, 10 of a burst of 30 see 429 with
+    Retry-After; with its default policy (which reads Retry-After) all 30 succeed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNICATION_")}
+    env.update(
+        COMMUNICATION_SERVICES_CONNECTION_STRING=scaled_emu.connection_string,
+        NODE_EXTRA_CA_CERTS=scaled_emu.ca_cert,
+        NODE_PATH=str(js_sdk / "node_modules"),
+        BURST="30",
+        MAX_RETRIES=retries,
+    )
+    run = subprocess.run(
+        ["node", str(Path(__file__).parent / "js" / "throttling.js")],
+        env=env, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    counts = json.loads(run.stdout)
+    assert counts.pop("ok") == expected, counts
+    assert sum(counts.values()) == 30 - expected
+    assert all(re.fullmatch(r"429 after [12] s", outcome) for outcome in counts), counts

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,11 +16,11 @@ from azure.communication.identity import CommunicationIdentityClient
 from azure.core.exceptions import HttpResponseError
 
 from helpers.emulator import errors, limits, start
-from helpers.emulator.__main__ import main as cli_main
 from helpers.emulator.limits import Limits, Rule, ThrottlingSettingError, throttling_enabled
 from tests.support import sdk_client
 
 from .conftest import raw_request
+from .test_entra import read_exports
 from .test_js_quickstart import js_sdk  # noqa: F401 - the JS SDK, installed once
 
 API = "api-version=2023-10-01"
@@ -113,24 +114,38 @@ def test_a_wrong_switch_value_says_what_is_allowed():
         throttling_enabled({limits.ENV_VAR: "sometimes"})
 
 
-def test_serve_refuses_a_wrong_switch_in_one_line(monkeypatch, capsys, tmp_path):
-    monkeypatch.setenv(limits.ENV_VAR, "maybe")
-    assert cli_main(["serve", "--state-dir", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip()
+def test_serve_refuses_a_wrong_switch_in_one_line(tmp_path):
+    env = {**os.environ, limits.ENV_VAR: "maybe"}
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers.emulator", "serve", "--state-dir", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    err = run.stderr.strip()
+    assert run.returncode == 2 and run.stdout == ""
     assert err.count("\n") == 0 and "ACS_EMULATOR_THROTTLING must be 'on' or 'off'" in err
 
 
-def test_serve_throttling_off_sets_the_switch_for_the_service(monkeypatch, tmp_path):
-    monkeypatch.delenv(limits.ENV_VAR, raising=False)
-    seen = {}
-
-    def fake_serve(**kwargs):
-        seen["enabled"] = throttling_enabled()
-        return 0
-
-    monkeypatch.setattr("helpers.emulator.__main__.serve_forever", fake_serve)
-    assert cli_main(["serve", "--throttling", "off", "--state-dir", str(tmp_path)]) == 0
-    assert seen == {"enabled": False}
+def test_serve_throttling_off_serves_past_the_documented_limit(tmp_path):
+    """`acs-emulator serve --throttling off` (the env var saying on): 1,001 creates in a burst,
+    no 429."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNICATION_")}
+    env[limits.ENV_VAR] = "on"
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "helpers.emulator", "serve", "--port", "0", "--throttling", "off",
+         "--state-dir", str(tmp_path / "state")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )  # fmt: skip
+    try:
+        exports = read_exports(serve)
+        client = sdk_client(
+            exports["COMMUNICATION_SERVICES_CONNECTION_STRING"], exports["REQUESTS_CA_BUNDLE"]
+        )
+        with ThreadPoolExecutor(8) as pool:
+            ids = set(pool.map(lambda _: client.create_user().properties["id"], range(1001)))
+    finally:
+        serve.terminate()
+        serve.wait(timeout=15)
+    assert len(ids) == 1001
 
 
 # --------------------------------------------------------------------------- on the wire

@@ -198,16 +198,23 @@ def format_problem(english: str, translation: str) -> str | None:
 
 
 def _placeholder_problems(message) -> list[str]:
-    """format_problem for each translated form of a catalog entry (plurals: the first form
-    stands for the singular, the others for the plural)."""
-    forms = message.id if isinstance(message.id, tuple) else (message.id,)
-    strings = message.string if isinstance(message.string, tuple) else (message.string,)
-    found = (
-        format_problem(forms[min(i, len(forms) - 1)], text)
-        for i, text in enumerate(strings)
-        if text
-    )
-    return [problem for problem in found if problem]
+    """format_problem for each translated form of a catalog entry. A plural entry's forms may
+    each use any placeholder of the English singular or plural (languages split numbers into
+    forms differently), but no other."""
+    if not isinstance(message.id, tuple):
+        problem = format_problem(message.id, message.string) if message.string else None
+        return [problem] if problem else []
+    allowed: set[tuple[str, str, str]] = set()
+    for english in message.id:
+        allowed |= placeholders(english)
+    problems = []
+    for text in (t for t in message.string if t):
+        try:
+            if placeholders(text) - allowed:
+                problems.append(f"placeholders differ from the English: {message.id[0]!r}")
+        except ValueError as err:
+            problems.append(f"placeholders broken in the translation ({err}): {message.id[0]!r}")
+    return problems
 
 
 def catalog_problems(language: str, template=None) -> list[str]:

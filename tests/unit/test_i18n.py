@@ -132,6 +132,18 @@ def test_format_problem(english, translation, ok):
     assert (i18n.format_problem(english, translation) is None) is ok
 
 
+def test_plural_forms_may_use_any_english_placeholder_but_no_other():
+    from babel.messages.catalog import Message
+
+    english = ("one request", "{count} requests")
+    fine = Message(english, ("{count} Anfrage", "{count} Anfragen"))  # e.g. Russian-style forms
+    widened = Message(english, ("eine Anfrage", "{count:>999999} Anfragen"))
+    reaching = Message(english, ("eine Anfrage", "{count.__class__} Anfragen"))
+    assert i18n._placeholder_problems(fine) == []
+    assert i18n._placeholder_problems(widened)[0].startswith("placeholders differ")
+    assert i18n._placeholder_problems(reaching)[0].startswith("placeholders broken")
+
+
 def test_the_extractor_finds_the_connection_and_settings_messages():
     ids = {m.id for m in i18n.extract_messages() if m.id}
     assert "is empty" in ids

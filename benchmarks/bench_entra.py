@@ -46,7 +46,8 @@ def main() -> int:
 
     state = tempfile.mkdtemp(prefix="acs-bench-entra-")
     serve = subprocess.Popen(
-        [sys.executable, "-m", "helpers.emulator", "serve", "--state-dir", state],
+        [sys.executable, "-m", "helpers.emulator", "serve", "--state-dir", state,
+         "--throttling", "off"],  # measures the service, not Azure's request limits
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
     )  # fmt: skip
     try:

@@ -20,15 +20,17 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timezone
 from pathlib import Path
 from typing import IO, Any
 
 from helpers import identity as lab
 from helpers.atomic import write_atomic
-from helpers.i18n import N_, _
+from helpers.connection import watch_throttling
+from helpers.i18n import N_, _, ngettext
 
 __all__ = [
     "MAX_ATTENDEES",
@@ -54,9 +56,12 @@ MAX_ATTENDEES = 500
 LabError = lab.LabError
 
 CSV_COLUMNS = ["attendee", "name", "identity_id", "scopes", "expires_at_utc", "status", "error"]
-# Cells a spreadsheet would run as a formula start with one of these; such a name gets a
-# leading apostrophe, so a pasted list can't smuggle a formula into the trainer's spreadsheet.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell as a formula when it starts with one of =+-@ (or tab/CR, which some
+# trim first). The file is comma-separated, but a spreadsheet set to split on ";" or tab (the
+# default in many locales) cuts `Ada;=HYPERLINK(...)` into two cells, the second a formula. So
+# every place that starts a cell under any common delimiter (, ; tab, or a line break) gets an
+# apostrophe before such a character: a spreadsheet shows it as text, whichever way it splits.
+_FORMULA_AT_CELL_START = re.compile(r"(?:^|(?<=[,;\t\r\n]))([ \"]*)(?=[=+\-@\t\r])")
 
 Progress = Callable[[int, int, "Outcome"], Any]
 # The operations' names in `summary()` lines.
@@ -73,6 +78,8 @@ class Outcome:
     error: str | None = None
     # The SDK call made (or sent, when it failed) for this attendee.
     call: lab.SdkCall | None = None
+    # Seconds the SDK waited (as the service's Retry-After said) before each retry of a 429.
+    throttled: tuple[float, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -108,8 +115,24 @@ class BulkResult:
         """The SDK call of the first attendee: the call the loop makes once per attendee."""
         return next((o.call for o in self.outcomes if o.call is not None), None)
 
+    def throttle_note(self) -> str | None:
+        """One line when the service throttled some requests (429) and the SDK retried them,
+        e.g. 'Throttled by the service: 12 requests got 429 Too Many Requests; the SDK waited
+        24 s in all, as the service asked (Retry-After), and retried them.' None otherwise."""
+        waits = [w for o in self.outcomes for w in o.throttled]
+        if not waits:
+            return None
+        return ngettext(
+            "Throttled by the service: {count} request got 429 Too Many Requests; the SDK "
+            "waited {seconds} s, as the service asked (Retry-After), and retried it.",
+            "Throttled by the service: {count} requests got 429 Too Many Requests; the SDK "
+            "waited {seconds} s in all, as the service asked (Retry-After), and retried them.",
+            len(waits),
+        ).format(count=len(waits), seconds=f"{sum(waits):g}")
+
     def summary(self) -> str:
-        """One line, e.g. 'provision: 18 ok, 2 failed (attendee 7: Can't reach the service…)'."""
+        """One line, e.g. 'provision: 18 ok, 2 failed (attendee 7: Can't reach the service…)',
+        followed by the throttle note when the SDK retried a 429."""
         ok, bad = len(self.succeeded), len(self.failed)
         operation = (
             _(_OPERATIONS[self.operation]) if self.operation in _OPERATIONS else self.operation
@@ -124,7 +147,8 @@ class BulkResult:
             )
             more = _("; and {count} more").format(count=bad - 3) if bad > 3 else ""
             line += f" ({reasons}{more})"
-        return line
+        note = self.throttle_note()
+        return f"{line}. {note}" if note else line
 
     def __str__(self) -> str:
         return self.summary()
@@ -192,19 +216,33 @@ def provision(
     outcomes = []
     for done in range(1, total + 1):
         number = first_attendee + done - 1
-        try:
-            identity, issued = lab.create_identity_and_token(client, scopes, minutes)
-            outcome = Outcome(number, identity.id, issued, call=issued.call)
-            refused = False
-        except Exception as err:  # recorded per attendee, never raised
-            lab_error = lab.describe_error(err, client)
-            outcome = Outcome(number, error=str(lab_error), call=lab_error.call)
-            refused = isinstance(lab_error, lab.InvalidInput)
+        with watch_throttling() as waits:
+            try:
+                identity, issued = lab.create_identity_and_token(client, scopes, minutes)
+                outcome = Outcome(number, identity.id, issued, call=issued.call)
+                refused = gave_up = False
+            except Exception as err:  # recorded per attendee, never raised
+                lab_error = lab.describe_error(err, client)
+                outcome = Outcome(number, error=str(lab_error), call=lab_error.call)
+                refused, gave_up = (
+                    isinstance(lab_error, lab.InvalidInput),
+                    isinstance(lab_error, lab.Throttled),
+                )
+        outcome = _with_retries(outcome, waits, gave_up)
         outcomes.append(outcome)
         _report(on_progress, done, total, outcome)
         if refused:
             break
     return BulkResult("provision", tuple(outcomes))
+
+
+def _with_retries(outcome: Outcome, waits: list[float], gave_up: bool) -> Outcome:
+    """`outcome` with the 429s the SDK retried for it (the last one, if the SDK gave up on
+    it, is the outcome's error instead)."""
+    retried = waits[:-1] if gave_up else waits
+    if not retried:
+        return outcome
+    return replace(outcome, throttled=tuple(retried))
 
 
 def _ids_of(ids: BulkResult | Iterable[Any]) -> list[Any]:
@@ -225,13 +263,17 @@ def _for_each(
     targets = _ids_of(ids)
     outcomes = []
     for number, identity_id in enumerate(targets, start=1):
-        try:
-            done = action(client, identity_id)
-            outcome = Outcome(number, done.identity_id, call=done.call)
-        except Exception as err:  # recorded per attendee, never raised
-            shown = str(getattr(identity_id, "id", identity_id))
-            lab_error = lab.describe_error(err, client)
-            outcome = Outcome(number, shown, error=str(lab_error), call=lab_error.call)
+        with watch_throttling() as waits:
+            try:
+                done = action(client, identity_id)
+                outcome = Outcome(number, done.identity_id, call=done.call)
+                gave_up = False
+            except Exception as err:  # recorded per attendee, never raised
+                shown = str(getattr(identity_id, "id", identity_id))
+                lab_error = lab.describe_error(err, client)
+                outcome = Outcome(number, shown, error=str(lab_error), call=lab_error.call)
+                gave_up = lab_error.status == 429
+        outcome = _with_retries(outcome, waits, gave_up)
         outcomes.append(outcome)
         _report(on_progress, number, len(targets), outcome)
     return BulkResult(operation, tuple(outcomes))
@@ -260,7 +302,8 @@ def parse_names(text: str | Iterable[str] | None) -> list[str]:
 
 
 def _safe_cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """`text` with an apostrophe before every formula character that could start a cell."""
+    return _FORMULA_AT_CELL_START.sub(lambda m: m.group(1) + "'", text)
 
 
 def csv_rows(
@@ -279,7 +322,7 @@ def csv_rows(
         row = {
             "attendee": str(o.attendee),
             "name": _safe_cell(name),
-            "identity_id": o.identity_id or "",
+            "identity_id": _safe_cell(o.identity_id or ""),
             "scopes": " ".join(issued.scopes) if issued else "",
             "expires_at_utc": (
                 issued.expires_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -287,7 +330,7 @@ def csv_rows(
                 else ""
             ),
             "status": "ok" if o.ok else "failed",
-            "error": o.error or "",
+            "error": _safe_cell(o.error or ""),
         }
         if include_tokens:
             row["token"] = issued.token if issued else ""

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import socket
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from azure.communication.identity import CommunicationIdentityClient
+from azure.core.pipeline.policies import SansIOHTTPPolicy
 
 from .i18n import N_, _
 from .settings import CONNECTION_STRING_VAR, ENDPOINT_VAR, is_loopback, load_settings
@@ -31,9 +33,19 @@ _backends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _last_backend: Backend | None = None
 # Backend.auth values; they appear in learner-facing lines, so they are translated on display.
 AUTH_NAMES = (N_("access key"), N_("Entra ID"))
+_KEPT_MANAGED_IDENTITY = N_(
+    "This machine has a managed identity of its own ({names}); connect() left it as it was, "
+    "so DefaultAzureCredential() in your own code signs in to Azure, not to the local service. "
+    "connect(entra_id=True) signs in to the local service."
+)
 # What connect() itself put in os.environ for the local service (name -> value): the next
 # connect() must not take its own export for the learner's configuration.
 _exported: dict[str, str] = {}
+# What those variables held before (None: unset), put back when the service stops.
+_before: dict[str, str | None] = {}
+# The variables DefaultAzureCredential reads for a managed identity (App Service, Azure ML
+# compute). connect() points them at the local Entra ID only on a machine that has none.
+MANAGED_IDENTITY_VARS = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET")
 
 
 @dataclass(frozen=True)
@@ -166,29 +178,62 @@ def local_service_variables(service) -> dict[str, str]:
     return variables
 
 
-def _export_local_service_variables(service) -> None:
+def machine_managed_identity() -> tuple[str, ...]:
+    """The managed-identity variables this process has of its own (set by the machine, e.g.
+    Azure ML compute or App Service, or by the learner), not by connect()."""
+    return tuple(
+        name
+        for name in MANAGED_IDENTITY_VARS
+        if os.environ.get(name) and os.environ.get(name) != _exported.get(name)
+    )
+
+
+def _export_local_service_variables(service) -> tuple[str, ...]:
+    """Put the local service's variables in os.environ; returns the machine's own
+    managed-identity variables, which are left as they are (none of the four is set then)."""
+    own = machine_managed_identity()
     for name, value in local_service_variables(service).items():
+        if own and name in MANAGED_IDENTITY_VARS:
+            continue
+        if name not in _exported:
+            _before[name] = os.environ.get(name)
         os.environ[name] = _exported[name] = value
+    return own
 
 
 def _forget_exported_variables() -> None:
-    """Drop what connect() exported for the local service, so the next connect() decides
-    afresh (restart the service, or use a .env written since)."""
+    """Take back what connect() exported for the local service - a variable that held something
+    before gets that back - so the next connect() decides afresh (restart the service, or use
+    a .env written since). A value changed since connect() is the learner's and stays."""
     for name, value in _exported.items():
         if os.environ.get(name) == value:
-            del os.environ[name]
+            previous = _before.get(name)
+            if previous is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = previous
     _exported.clear()
+    _before.clear()
 
 
-def _entra_client(endpoint: str, ca_bundle: str | None, *, use_async: bool, **kwargs):
+def _entra_client(
+    endpoint: str, ca_bundle: str | None, *, use_async: bool, local_state=None, **kwargs
+):
     """The docs' Entra ID variant: the endpoint and `DefaultAzureCredential()`. Offline, the
-    credential finds the local Entra ID through IDENTITY_ENDPOINT/IDENTITY_HEADER."""
-    if use_async:
+    credential finds the local Entra ID through IDENTITY_ENDPOINT/IDENTITY_HEADER - except on a
+    machine with a managed identity of its own (`local_state`: the embedded service's state
+    dir), where the local Entra ID's credential is passed directly instead."""
+    if use_async and ca_bundle:
+        kwargs.setdefault("connection_verify", ca_bundle)
+    if local_state is not None:
+        from .emulator import AsyncLocalEntraCredential, LocalEntraCredential
+
+        local = AsyncLocalEntraCredential if use_async else LocalEntraCredential
+        credential = local(local_state)
+    elif use_async:
         from azure.identity.aio import DefaultAzureCredential as AsyncDefault
 
         credential = AsyncDefault()
-        if ca_bundle:
-            kwargs.setdefault("connection_verify", ca_bundle)
     else:
         from azure.identity import DefaultAzureCredential
 
@@ -210,7 +255,44 @@ def _trust_separate_local_service() -> str | None:
     return trust_local_ca(str(home / CA_BUNDLE), str(home / CA_CERT))
 
 
+# The Retry-After seconds of each 429 the clients from connect() receive inside a
+# `watch_throttling()` block (None outside one).
+_throttled: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "acs_lab_throttled", default=None
+)
+
+
+class _ThrottleWatch(SansIOHTTPPolicy):
+    """Sees every try (it sits after the SDK's RetryPolicy), so a 429 that the SDK then waits
+    out and retries is noted too, for `watch_throttling()`."""
+
+    def on_response(self, request, response) -> None:
+        seen = _throttled.get()
+        if seen is None or response.http_response.status_code != 429:
+            return
+        try:
+            wait = float(response.http_response.headers.get("Retry-After", "0"))
+        except ValueError:  # an HTTP date: not what the local service or ACS sends
+            wait = 0.0
+        seen.append(max(wait, 0.0))
+
+
+@contextlib.contextmanager
+def watch_throttling():
+    """Collect the Retry-After seconds of every 429 that clients made by `connect()` receive
+    in this block (this thread or task). The SDK's retry policy waits that long and retries."""
+    seen: list[float] = []
+    token = _throttled.set(seen)
+    try:
+        yield seen
+    finally:
+        _throttled.reset(token)
+
+
 def _make_client(endpoint_or_conn: str, credential=None, *, use_async: bool, **kwargs):
+    given = kwargs.get("per_retry_policies") or []
+    given = list(given) if isinstance(given, list | tuple) else [given]
+    kwargs["per_retry_policies"] = [*given, _ThrottleWatch()]
     if use_async:
         from azure.communication.identity.aio import (
             CommunicationIdentityClient as AsyncClient,
@@ -245,6 +327,7 @@ def connect(
     _forget_exported_variables()
     settings = load_settings()
     auth = "Entra ID" if entra_id else "access key"
+    kept: tuple[str, ...] = ()  # the machine's own managed-identity variables, left alone
     if settings.connection_string is not None:
         conn = settings.connection_string
         local = is_loopback(urlsplit(conn.endpoint).hostname)
@@ -279,7 +362,7 @@ def connect(
     else:
         service = embedded_service(state_dir)
         bundle = trust_local_ca(service.ca_bundle, getattr(service, "ca_cert", None))
-        _export_local_service_variables(service)
+        kept = _export_local_service_variables(service)
         backend = Backend(
             kind="emulator",
             endpoint=service.endpoint,
@@ -288,7 +371,13 @@ def connect(
             ca_bundle=bundle,
         )
         if entra_id:
-            client = _entra_client(service.endpoint, bundle, use_async=use_async, **client_kwargs)
+            client = _entra_client(
+                service.endpoint,
+                bundle,
+                use_async=use_async,
+                local_state=service.state_dir if kept else None,
+                **client_kwargs,
+            )
         else:
             if use_async:
                 client_kwargs.setdefault("connection_verify", bundle)
@@ -297,6 +386,8 @@ def connect(
     _last_backend = backend
     if not quiet:
         print(backend.describe())
+        if kept:
+            print(_(_KEPT_MANAGED_IDENTITY).format(names=", ".join(kept)))
     return client
 
 

@@ -34,6 +34,7 @@ import gettext
 import io
 import os
 import re
+import string
 from pathlib import Path
 
 DOMAIN = "acs_lab"
@@ -103,6 +104,13 @@ def _compiled(path: Path) -> gettext.GNUTranslations:
     with path.open("rb") as po:
         catalog = read_po(po, locale=language, domain=DOMAIN)
     compiled = io.BytesIO()
+    # A translation whose placeholders differ from the English (format_problem) is never used:
+    # `.format()` would read attributes or pad to any width. English is shown instead.
+    for message in catalog:
+        if message.id and _placeholder_problems(message):
+            message.string = (
+                ("",) * len(message.string) if isinstance(message.string, tuple) else ""
+            )
     # Fuzzy entries are guesses a translator has not confirmed: English is shown instead,
     # as msgfmt does.
     write_mo(compiled, catalog, use_fuzzy=False)
@@ -149,11 +157,64 @@ def extract_messages(root: Path | None = None):
     return template
 
 
-_FIELD = re.compile(r"(?<!{){([A-Za-z_][A-Za-z0-9_]*)?[^{}]*}(?!})")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _fields(text: str) -> set[str]:
-    return set(_FIELD.findall(text))
+def placeholders(text: str) -> set[tuple[str, str, str]]:
+    """The ``{field!conversion:spec}`` placeholders of a format string, as (field, conversion,
+    spec) triples. Raises ValueError for a broken string, and for any placeholder that reaches
+    past a plain name: attribute or index access (``{error.__init__}``, ``{x[0]}``), a nested
+    field in a spec (``{x:{y}}``), or a positional one (``{}``, ``{0}``)."""
+    found = set()
+    for _literal, field, spec, conversion in string.Formatter().parse(text):
+        if field is None:
+            continue
+        if not _PLAIN_NAME.fullmatch(field):
+            raise ValueError(f"placeholder {{{field}}} is not a plain name")
+        if "{" in (spec or ""):
+            raise ValueError(f"placeholder {{{field}:{spec}}} nests another field")
+        found.add((field, conversion or "", spec or ""))
+    return found
+
+
+def format_problem(english: str, translation: str) -> str | None:
+    """Why `translation` can't stand in for `english` in ``.format(...)``, or None.
+
+    The placeholders must match exactly - name, conversion and format spec - so a translation
+    can neither reach into an argument's attributes nor pad a value to a huge width."""
+    try:
+        wanted = placeholders(english)
+    except ValueError:
+        wanted = None  # not a format string (never .format()ted): compared as text below
+    try:
+        got = placeholders(translation)
+    except ValueError as err:
+        return f"placeholders broken in the translation ({err}): {english!r}"
+    if wanted is None:
+        return None if not got else f"placeholders the English has not: {english!r}"
+    if got != wanted:
+        return f"placeholders differ from the English: {english!r}"
+    return None
+
+
+def _placeholder_problems(message) -> list[str]:
+    """format_problem for each translated form of a catalog entry. A plural entry's forms may
+    each use any placeholder of the English singular or plural (languages split numbers into
+    forms differently), but no other."""
+    if not isinstance(message.id, tuple):
+        problem = format_problem(message.id, message.string) if message.string else None
+        return [problem] if problem else []
+    allowed: set[tuple[str, str, str]] = set()
+    for english in message.id:
+        allowed |= placeholders(english)
+    problems = []
+    for text in (t for t in message.string if t):
+        try:
+            if placeholders(text) - allowed:
+                problems.append(f"placeholders differ from the English: {message.id[0]!r}")
+        except ValueError as err:
+            problems.append(f"placeholders broken in the translation ({err}): {message.id[0]!r}")
+    return problems
 
 
 def catalog_problems(language: str, template=None) -> list[str]:
@@ -182,8 +243,8 @@ def catalog_problems(language: str, template=None) -> list[str]:
             problems.append(f"fuzzy, to be checked: {forms[0]!r}")
         elif not all(s and s.strip() for s in strings):
             problems.append(f"not translated: {forms[0]!r}")
-        elif any(_fields(s) != _fields(forms[0]) for s in strings):
-            problems.append(f"fields differ from the English: {forms[0]!r}")
+        else:
+            problems.extend(_placeholder_problems(entry))
     code_ids = {m.id for m in template if m.id}
     for entry in catalog:
         if entry.id and entry.id not in code_ids:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from .entra import add_teams_token_command, teams_token_command
+from .limits import ENV_VAR, SWITCH_VALUES, ThrottlingSettingError, throttling_enabled
 from .server import (
     STATE_ERRORS,
+    cli_error,
     print_env,
     serve_background,
     serve_forever,
@@ -69,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="start detached, print the export lines once it serves, and return",
     )
+    serve.add_argument(
+        "--throttling",
+        choices=SWITCH_VALUES,
+        default=None,
+        help=f"Azure's documented request limits (429 beyond them); default on, or {ENV_VAR}",
+    )
     serve.add_argument("--detached", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--state-dir", dest="sub_state_dir", default=None)
     for name, text in (
@@ -87,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     # tornado's access log would print every request line; not needed on a console.
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
     if args.command == "serve":
+        if args.throttling:  # the environment carries it (also into a --background child)
+            os.environ[ENV_VAR] = args.throttling
+        try:
+            throttling_enabled()
+        except ThrottlingSettingError as exc:
+            return cli_error(str(exc))
         if args.background:
             return serve_background(host=args.host, port=args.port, state_dir=state_dir)
         return serve_forever(

@@ -23,6 +23,10 @@ class AcsError(Exception):
         self.target = target
         super().__init__(self.message)
 
+    def headers(self) -> dict[str, str]:
+        """Extra response headers this answer carries (e.g. Retry-After on a 429)."""
+        return {}
+
     def envelope(self) -> dict:
         err = {"code": self.code, "message": self.message}
         if self.target is not None:
@@ -105,6 +109,26 @@ class RequestHeadersTooLarge(AcsError):
     status = 431
     code = "RequestHeaderFieldsTooLarge"
     message = "The request headers exceed the 16 KiB limit."
+
+
+class TooManyRequests(AcsError):
+    """A documented Identity limit was reached (limits.py). The 429 status is documented; the
+    code, message and Retry-After value are the lab's own (provenance.py)."""
+
+    status = 429
+    code = "TooManyRequests"
+    message = "Too many requests."
+
+    def __init__(self, operation: str, limit: int, window_s: float, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(
+            f"The limit of {limit} '{operation}' requests per {window_s:g} seconds for this "
+            f"resource was reached; retry after {retry_after_s} seconds. (Azure's documented "
+            "limit; the local service enforces it unless ACS_EMULATOR_THROTTLING=off.)"
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class ServiceUnavailable(AcsError):

@@ -16,6 +16,7 @@ from tornado.web import Application, Finish, HTTPError, RequestHandler, stream_r
 
 from . import entra, errors
 from .auth import verify_bearer, verify_body_hash, verify_hmac_headers
+from .limits import Limits
 from .store import Identity, Store
 from .tokens import TokenService
 
@@ -27,8 +28,11 @@ SUPPORTED_VERSIONS_HEADER = (
     "2022-06-01, 2022-10-01, 2023-10-01"
 )
 # What the service accepts: Azure's list plus 2023-08-01, a stable version in the REST spec
-# that a 2023 recording of the Teams route listed too. Unrecorded versions' rules follow their
-# date (docs/entra-and-teams-offline.md): scopes and expiresInMinutes as below.
+# that a 2023 recording of the Teams route listed too, and the stable versions after 2023-10-01
+# in the REST spec (Azure/azure-rest-api-specs, specification/communication/data-plane/
+# Identity/stable/<version>/CommunicationIdentity.json), whose identity and Teams-user routes
+# and models are 2023-10-01's. Unrecorded versions' rules follow their date
+# (docs/entra-and-teams-offline.md): scopes and expiresInMinutes as below.
 API_VERSIONS = (
     "2020-07-20-preview2",
     "2021-02-22-preview1",
@@ -39,6 +43,9 @@ API_VERSIONS = (
     "2022-10-01",
     "2023-08-01",
     "2023-10-01",
+    "2025-06-30",
+    "2026-07-22",
+    "2026-09-23",
 )
 BASE_SCOPES = ("chat", "voip")
 JOIN_SCOPES = ("chat.join", "chat.join.limited", "voip.join")
@@ -116,6 +123,8 @@ class Service:
     entra_private_key: object = field(default=None, repr=False)
     budget: BodyBudget = field(default_factory=BodyBudget, repr=False)
     storage_log: StorageLog = field(default_factory=StorageLog, repr=False)
+    # Azure's documented request limits (limits.py); off with ACS_EMULATOR_THROTTLING=off.
+    limits: Limits = field(default_factory=Limits.from_env, repr=False)
 
 
 def _azure_ref() -> str:
@@ -303,6 +312,8 @@ class BaseHandler(RequestHandler):
         self.set_header("Content-Type", errors.ERROR_CONTENT_TYPE)
         if not err.lists_api_versions:
             self.clear_header("api-supported-versions")
+        for name, value in err.headers().items():
+            self.set_header(name, value)
         self.set_header("Content-Length", str(len(body)))
         self.set_header("Connection", "close")
         self._stamp()
@@ -417,6 +428,8 @@ class BaseHandler(RequestHandler):
         self.set_header("Content-Type", errors.ERROR_CONTENT_TYPE)
         if not err.lists_api_versions:
             self.clear_header("api-supported-versions")
+        for name, value in err.headers().items():
+            self.set_header(name, value)
         self._stamp()
         self.finish(err.body())
 
@@ -449,6 +462,7 @@ class CreateHandler(BaseHandler):
         scopes, minutes = create_request(
             self.body, self.request.headers.get("Content-Type", ""), version
         )
+        self.svc.limits.admit("create_with_token" if scopes else "create")
         new_id, issued_ns = self.svc.store.create(with_token=bool(scopes))
         if not scopes:
             self.send_json(201, {"identity": {"id": new_id}})
@@ -470,6 +484,7 @@ class IssueHandler(BaseHandler):
         scopes, minutes = issue_request(
             self.body, self.request.headers.get("Content-Type", ""), version
         )
+        self.svc.limits.admit("issue")
         canonical = self.svc.store.check_id(identity_id)
         issued_ns = self.svc.store.issue(canonical)
         tok = self.svc.tokens.mint(canonical, scopes, minutes, issued_ns)
@@ -479,6 +494,7 @@ class IssueHandler(BaseHandler):
 class RevokeHandler(BaseHandler):
     def post(self, identity_id: str) -> None:
         self.begin()
+        self.svc.limits.admit("revoke")
         self.svc.store.revoke(identity_id)
         self.send_empty()
 
@@ -486,6 +502,7 @@ class RevokeHandler(BaseHandler):
 class IdentityHandler(BaseHandler):
     def delete(self, identity_id: str) -> None:
         self.begin()
+        self.svc.limits.admit("delete")
         self.svc.store.delete(identity_id)
         self.send_empty()
 
@@ -500,6 +517,7 @@ class TeamsExchangeHandler(BaseHandler):
         self.begin()
         body = _parse_object(self.body, self.request.headers.get("Content-Type", ""), True)
         exchange = entra.teams_exchange_request(body, self.svc.entra_public_key)
+        self.svc.limits.admit("exchange")
         issued_ns = time.time_ns()
         tok = self.svc.tokens.mint(
             f"8:orgid:{exchange.user_object_id}",

@@ -19,7 +19,8 @@ from .session import LabSession
 
 
 def render_bulk(result: Any) -> str:
-    """A bulk operation's outcome: 'N ok, M failed', then one line per failure (up to 10)."""
+    """A bulk operation's outcome: 'N ok, M failed', the throttle note if the SDK retried a 429,
+    then one line per failure (up to 10)."""
     ok, failed = len(result.succeeded), len(result.failed)
     verb = {"provision": N_("provisioned"), "revoke": N_("revoked"), "delete": N_("deleted")}
     done = _(verb[result.operation]) if result.operation in verb else result.operation
@@ -35,7 +36,10 @@ def render_bulk(result: Any) -> str:
     )
     more = _("… and {count} more").format(count=failed - 10) if failed > 10 else ""
     more = f"<li>{_esc(more)}</li>" if more else ""
-    return head + (f"<ul>{lines}{more}</ul>" if lines else "")
+    # A 429 the SDK waited out and retried is not a failure, but the learner sees it happen.
+    note = result.throttle_note()
+    note = f"<div><i>{_esc(note)}</i></div>" if note else ""
+    return head + note + (f"<ul>{lines}{more}</ul>" if lines else "")
 
 
 _TOKENS_CAUTION = N_(

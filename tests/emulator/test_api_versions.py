@@ -42,6 +42,45 @@ def test_versions_before_2023_10_01_know_chat_and_voip_only(emu, version):
     assert reply.json()["error"]["message"].endswith("chat, voip.")
 
 
+# Stable in the REST spec after 2023-10-01, with 2023-10-01's identity routes and models
+# (specification/communication/data-plane/Identity/stable/<version>/CommunicationIdentity.json).
+LATER_STABLE = ("2025-06-30", "2026-07-22", "2026-09-23")
+
+
+@pytest.mark.parametrize("version", LATER_STABLE)
+def test_later_stable_versions_have_the_2023_10_01_rules(emu, version):
+    every_scope = ["chat", "voip", "chat.join", "chat.join.limited", "voip.join"]
+    body = {"createTokenWithScopes": every_scope, "expiresInMinutes": 60}
+    reply = create(emu, version, body)
+    assert reply.status == 201, reply.body
+    user = reply.json()["identity"]["id"]
+    for minutes in (59, 1441):
+        refused = create(
+            emu, version, {"createTokenWithScopes": ["chat"], "expiresInMinutes": minutes}
+        )
+        assert refused.status == 400 and refused.json()["error"]["target"] == "ExpiresInMinutes"
+    target = f"/identities/{user}/:issueAccessToken?api-version={version}"
+    issued = raw_request(emu, "POST", target, b'{"scopes": ["voip.join"]}', headers=JSON)
+    assert issued.status == 200 and set(issued.json()) == {"token", "expiresOn"}
+    query = f"?api-version={version}"
+    revoked = raw_request(emu, "POST", f"/identities/{user}/:revokeAccessTokens{query}")
+    deleted = raw_request(emu, "DELETE", f"/identities/{user}{query}")
+    assert (revoked.status, deleted.status) == (204, 204)
+
+
+@pytest.mark.parametrize("version", LATER_STABLE)
+def test_the_teams_phone_routes_of_later_versions_are_not_served(emu, version):
+    """The lab has no Teams Phone extension: its routes answer 404, with the envelope."""
+    reply = raw_request(
+        emu,
+        "POST",
+        f"/access/teamsExtension/:exchangeAccessToken?api-version={version}",
+        b"{}",
+        headers=JSON,
+    )
+    assert reply.status == 404 and reply.json()["error"]["code"] == "NotFound"
+
+
 @pytest.mark.parametrize("version", ["2020-01-01", "2023-10-01-preview", "2024-01-01"])
 def test_other_versions_are_refused_and_the_answer_lists_azures(emu, version):
     reply = create(emu, version)

@@ -135,7 +135,7 @@ URI_RE = r"The HTTP resource that matches the request URI 'https://127\.0\.0\.1:
 NO_VERSION_RE = URI_RE + (
     r" requires the query parameter 'api-version'\. Supported versions: "
     r"2020-07-20-preview2, 2021-02-22-preview1, 2021-03-07, 2021-10-31-preview, 2021-11-01, "
-    r"2022-06-01, 2022-10-01, 2023-08-01, 2023-10-01\."
+    r"2022-06-01, 2022-10-01, 2023-08-01, 2023-10-01, 2025-06-30, 2026-07-22, 2026-09-23\."
 )
 BAD_VERSION_RE = URI_RE + r" does not support the API version '2020-01-01'\."
 # (name, method, target-template, body, headers, (status, code, message-regex, target))

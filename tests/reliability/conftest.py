@@ -42,7 +42,11 @@ def captured_logs():
 @pytest.fixture(scope="session")
 def rel_emu(tmp_path_factory, captured_logs):
     """The service under test; any ERROR it logs (a 500 path) fails the session."""
-    with start(tmp_path_factory.mktemp("rel-state")) as emu:
+    # Load, fuzz and hostile runs go past Azure's request limits on purpose: throttling off.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ACS_EMULATOR_THROTTLING", "off")
+        emu = start(tmp_path_factory.mktemp("rel-state"))
+    with emu:
         yield emu
     errors = [line for line in captured_logs.lines if " ERROR " in line]
     assert not errors, errors

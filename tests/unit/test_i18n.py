@@ -66,8 +66,82 @@ def test_the_catalog_check_catches_a_missing_and_a_broken_translation(tmp_path, 
         write_po(po, catalog)
     problems = i18n.catalog_problems("de")
     assert any(p.startswith("not translated: 'is empty'") for p in problems), problems
-    assert any(p.startswith("fields differ") for p in problems), problems
+    assert any(p.startswith("placeholders differ") for p in problems), problems
     assert any("a string the code does not have" in p for p in problems), problems
+
+
+MINUTES = "The token lives {minutes} minutes; pass token_expires_in=timedelta(minutes=90)."
+# What a hostile or careless translation could slip past a check that compares field names only.
+HOSTILE = {
+    "attendee {number}: {error}": "Teilnehmer {number}: {error.__init__.__globals__[_SECRET]}",
+    MINUTES: "Das Token ist {minutes:>30000000} Minuten gültig.",
+}
+
+
+def _german_catalog_with(tmp_path, monkeypatch, english: str, translation: str) -> None:
+    """A copy of the catalogs in which `english` is translated as `translation`."""
+    from babel.messages.pofile import read_po, write_po
+
+    locale = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    path = i18n.catalog_path("de")
+    catalog = read_po(path.open("rb"), locale="de")
+    catalog[english].string = translation
+    with path.open("wb") as po:
+        write_po(po, catalog)
+
+
+@pytest.mark.parametrize("english", list(HOSTILE))
+def test_the_catalog_check_compares_whole_placeholders(tmp_path, monkeypatch, english):
+    """Attribute/index access and a changed format spec are refused, though the field name
+    is the one the English has."""
+    _german_catalog_with(tmp_path, monkeypatch, english, HOSTILE[english])
+    problems = i18n.catalog_problems("de")
+    assert len(problems) == 1 and english in problems[0], problems
+    assert problems[0].startswith(("placeholders broken", "placeholders differ")), problems
+
+
+@pytest.mark.parametrize("english", list(HOSTILE))
+def test_a_hostile_translation_is_never_used_at_run_time(tmp_path, monkeypatch, language, english):
+    """Even a catalog that skipped the check shows English rather than run such a placeholder."""
+    _german_catalog_with(tmp_path, monkeypatch, english, HOSTILE[english])
+    i18n._compiled.cache_clear()
+    language("de")
+    try:
+        assert _(english) == english
+        assert _("has an empty endpoint") == "hat einen leeren Endpunkt"  # the rest still is
+    finally:
+        i18n._compiled.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("english", "translation", "ok"),
+    [
+        ("{a} and {b}", "{b} und {a}", True),  # reordered: fine
+        ("{n!r:>4}", "{n!r:>4}!", True),
+        ("{n!r:>4}", "{n!s:>4}", False),  # conversion changed
+        ("{n}", "{n[0]}", False),
+        ("{n}", "{n:{width}}", False),  # nested field
+        ("{n}", "{}", False),  # positional
+        ("{n}", "{n", False),  # broken
+        ("no fields", "keine {Felder}", False),
+    ],
+)
+def test_format_problem(english, translation, ok):
+    assert (i18n.format_problem(english, translation) is None) is ok
+
+
+def test_plural_forms_may_use_any_english_placeholder_but_no_other():
+    from babel.messages.catalog import Message
+
+    english = ("one request", "{count} requests")
+    fine = Message(english, ("{count} Anfrage", "{count} Anfragen"))  # e.g. Russian-style forms
+    widened = Message(english, ("eine Anfrage", "{count:>999999} Anfragen"))
+    reaching = Message(english, ("eine Anfrage", "{count.__class__} Anfragen"))
+    assert i18n._placeholder_problems(fine) == []
+    assert i18n._placeholder_problems(widened)[0].startswith("placeholders differ")
+    assert i18n._placeholder_problems(reaching)[0].startswith("placeholders broken")
 
 
 def test_the_extractor_finds_the_connection_and_settings_messages():

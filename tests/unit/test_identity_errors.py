@@ -28,6 +28,7 @@ EXPECTED = {
     "ServiceUnavailable": lab.ServiceUnavailable,
     "ServerBusy": lab.ServiceUnavailable,
     "InternalError": lab.ServiceError,
+    "TooManyRequests": lab.Throttled,
 }
 
 

@@ -363,3 +363,16 @@ def test_the_access_key_does_not_open_chat(chat_service, ids):
     signed = sign_request("POST", chat_service.endpoint.rstrip("/") + target, body, key)
     status, _, answer = raw(chat_service, "POST", target, body, signed)
     assert status == 401 and "needs 'Authorization: Bearer" in answer["error"]["message"]
+
+
+def test_the_snippet_in_docs_chat_offline_runs(tmp_path):
+    """docs/chat-offline.md's example, as a learner would paste it (connect() starts the
+    service in the process)."""
+    doc = (Path(__file__).parents[2] / "docs" / "chat-offline.md").read_text(encoding="utf-8")
+    snippet = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNICATION_")}
+    env.update(ACS_EMULATOR_HOME=str(tmp_path / "state"), PYTHONPATH=str(Path(__file__).parents[2]))
+    run = subprocess.run([sys.executable, "-c", snippet], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.splitlines()[-1] == "['Hello Bob']"

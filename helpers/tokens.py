@@ -35,20 +35,25 @@ SCOPE_MEANINGS = {
         "Use chats the identity is added to, without creating, deleting or updating chat threads."
     ),
     "chat.join.limited": N_("Like chat.join, but also without adding or removing participants."),
-    "voip.join": N_("Join calls, without the right to start new ones."),
+    "voip.join": N_(
+        "Join calls in progress and Rooms calls the identity is invited to; not start other calls."
+    ),
 }
 
-# What each known claim means, for the anatomy table.
+# What each known claim means, for the anatomy table. Only iat and exp are standard JWT claims
+# (RFC 7519); the rest is what ACS tokens were observed to carry, not a contract: "your
+# application shouldn't depend on the token format or its claims" (identity-model docs,
+# https://learn.microsoft.com/azure/communication-services/concepts/identity-model#access-tokens).
 _CLAIM_MEANINGS = {
     "skypeid": N_("The identity this token was issued to (its id without the leading '8:')."),
-    "scp": N_("An internal permission number; acsScope below is the readable form."),
-    "csi": N_("The issue time again, written as text."),
+    "scp": N_("Observed: 1792 in every recorded ACS user token; its meaning is not documented."),
+    "csi": N_("Observed: the issue time again, as text; not documented."),
     "iat": N_("Issued at: when the service created the token."),
     "exp": N_("Expires at: after this moment every service rejects the token."),
     "acsScope": N_("Scopes: what the token lets a client do."),
     "resourceId": N_("The Communication Services resource that issued the token."),
-    "resourceLocation": N_("Where that resource keeps its data."),
-    "rgn": N_("Short code of the resource's region."),
+    "resourceLocation": N_("Observed: where that resource keeps its data; not documented."),
+    "rgn": N_("Observed: a short code of the resource's region; not documented."),
 }
 _UNKNOWN_CLAIM = N_(
     "A claim this lab doesn't explain (the token format can change without notice)."

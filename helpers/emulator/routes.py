@@ -235,6 +235,7 @@ class BaseHandler(RequestHandler):
     """Shared plumbing: headers, body streaming with a size cap, auth, error envelopes."""
 
     api_versioned = True
+    api_versions = API_VERSIONS  # what the route's API accepts (the chat routes have theirs)
     since = API_VERSIONS[0]  # the first api-version that has the route
 
     def initialize(self, service: Service) -> None:
@@ -369,9 +370,9 @@ class BaseHandler(RequestHandler):
         if not version:
             raise errors.UnsupportedApiVersion(
                 f"The HTTP resource that matches the request URI '{url}' requires the query "
-                f"parameter 'api-version'. Supported versions: {', '.join(API_VERSIONS)}."
+                f"parameter 'api-version'. Supported versions: {', '.join(self.api_versions)}."
             )
-        if version not in API_VERSIONS or version < self.since:
+        if version not in self.api_versions or version < self.since:
             shown = version if len(version) <= 40 else version[:40] + "…"
             raise errors.UnsupportedApiVersion(
                 f"The HTTP resource that matches the request URI '{url}' "

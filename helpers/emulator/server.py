@@ -28,6 +28,7 @@ from tornado.netutil import bind_sockets
 from ..settings import CONNECTION_STRING_VAR, is_loopback
 from . import errors
 from .auth import decode_key
+from .chat import install_chat
 from .entra import LocalEntraID, ManagedIdentityEndpoint
 from .routes import TRANSPORT_LIMIT, Service, make_app
 from .state import PID_FILE, StateError, ensure_state, state_root, write_atomic
@@ -226,7 +227,7 @@ class Emulator:
         self._stop_event = asyncio.Event()
         # Everything that can fail without a socket comes first, so a failure leaks none.
         server = _Server(
-            make_app(service),
+            install_chat(make_app(service), service),  # chat hook: helpers/emulator/chat
             ssl_options=self._ssl_context(),
             max_body_size=TRANSPORT_LIMIT,
             max_header_size=HEAD_LIMIT,

@@ -94,6 +94,17 @@ class Store:
                 raise
             return result
 
+    # The chat models (emulator/chat/models.py) keep their tables in this same database and
+    # use these two: one lock, one connection, the same commit-before-answer rule.
+    def transaction(self, fn):
+        """Run `fn(connection)` in one write transaction; its result once committed."""
+        return self._write(lambda: fn(self._db))
+
+    def reading(self, fn):
+        """Run `fn(connection)` under the store's lock (reads only)."""
+        with self._lock:
+            return fn(self._db)
+
     def _row(self, identity_id: str) -> Identity | None:
         row = self._db.execute(
             "SELECT id, created_ns, last_token_ns, revoked_before_ns, deleted_ns, purged "

@@ -44,6 +44,11 @@ class DamagedDatabase(StateError):
     """The identity database is missing, empty or damaged while the keys exist."""
 
 
+# What a damaged or unusable state dir raises while it is read (files missing or unreadable,
+# JSON, PEM or certificate content broken, a database file that is not SQLite).
+STATE_ERRORS = (StateError, OSError, ValueError, KeyError, TypeError, sqlite3.Error)
+
+
 def default_state_dir() -> Path:
     """$ACS_EMULATOR_HOME, else $XDG_STATE_HOME/acs-identity-lab/emulator, else ~/.local/state/…
     (on Windows, %LOCALAPPDATA%/acs-identity-lab/emulator)."""

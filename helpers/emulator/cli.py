@@ -336,6 +336,19 @@ def teams_token_command(args, state_dir) -> int:
 # --- the command line ------------------------------------------------------------------------
 
 
+def parse_port(text: str, option: str) -> int:
+    """A TCP port from the command line: 0 (any free port) to 65535. Anything else is a
+    ValueError saying so (the socket layer would wrap 70000 round to 4464, and overflow on
+    longer numbers)."""
+    value = text.strip()
+    if value.isascii() and value.isdigit() and len(value) <= 5 and int(value) <= 65535:
+        return int(value)
+    shown = value if len(value) <= 20 else value[:20] + "…"
+    raise ValueError(
+        f"{option} must be a whole number from 0 to 65535 (0 picks a free port), not {shown!r}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="acs-emulator", description="Local Azure Communication Services Identity service."
@@ -346,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve HTTPS until interrupted (or in the background)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=0)
+    # Checked below, not by argparse: one line and exit 2, whatever was typed.
+    serve.add_argument("--port", default="0", help="TCP port, 1..65535 (default 0: a free one)")
     serve.add_argument(
         "--background",
         action="store_true",
@@ -370,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     # tornado's access log would print every request line; not needed on a console.
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
     if args.command == "serve":
+        try:
+            args.port = parse_port(args.port, "--port")
+        except ValueError as exc:
+            return cli_error(str(exc))
         if args.background:
             return serve_background(host=args.host, port=args.port, state_dir=state_dir)
         return serve_forever(

@@ -145,6 +145,9 @@ class Emulator:
     """A running emulator; use `start()` to get one. Stops on `.stop()` or leaving `with`."""
 
     def __init__(self, state_dir=None, port: int = 0, host: str = "127.0.0.1") -> None:
+        # Checked first: the socket layer would wrap 70000 round to 4464.
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be a whole number from 0 to 65535, not {port!r}")
         self._state = ensure_state(state_dir)
         self.state_dir: Path = self._state.root
         self.resource_id: str = self._state.resource_id

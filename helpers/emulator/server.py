@@ -22,6 +22,7 @@ from ..settings import CONNECTION_STRING_VAR, is_loopback
 from . import errors
 from .auth import decode_key
 from .entra import LocalEntraID, ManagedIdentityEndpoint
+from .linger import LingeringSSLIOStream, close_lingering
 from .routes import TRANSPORT_LIMIT, Service, make_app
 from .state import ensure_state
 from .store import Store
@@ -64,10 +65,10 @@ _HEAD_TOO_LARGE = (
 )
 
 
-class _HeadLimitStream(SSLIOStream):
+class _HeadLimitStream(LingeringSSLIOStream):
     """tornado closes a connection whose request head passes HEAD_LIMIT without a word; this
-    stream first tries to send the 431 envelope. Best effort: a client that has sent its whole
-    head reads it, one still sending may see a reset."""
+    stream first sends the 431 envelope, then closes by lingering (linger.py), so a client
+    still sending its head reads the answer instead of a reset."""
 
     def close(self, exc_info=False) -> None:
         head_read = getattr(self, "_read_regex", None) is not None
@@ -75,11 +76,6 @@ class _HeadLimitStream(SSLIOStream):
             body = errors.RequestHeadersTooLarge().body()
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 self.socket.send((_HEAD_TOO_LARGE % len(body)) + body)
-                # Read what has already arrived: closing with unread bytes would make the
-                # kernel send a reset, which can destroy the answer on its way.
-                for _ in range(16):
-                    if not self.socket.recv(65536):
-                        break
         super().close(exc_info)
 
 
@@ -99,8 +95,9 @@ TRIM_AFTER = 64
 
 
 class _Server(HTTPServer):
-    """tornado's HTTPServer, plus: the 431 stream, and freed memory handed back to the system
-    after a burst of connections (glibc otherwise keeps freed heap pages resident)."""
+    """tornado's HTTPServer, plus: the 431 stream (which also closes by lingering, so a last
+    answer is never destroyed by a reset: linger.py), and freed memory handed back to the
+    system after a burst of connections (glibc otherwise keeps freed heap pages resident)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -248,6 +245,7 @@ class Emulator:
             server.stop()
             await identity.close()
             await server.close_all_connections()
+            close_lingering()
 
     def start(self) -> Emulator:
         """Start serving in a daemon thread; returns once the socket is listening."""

@@ -131,6 +131,14 @@ def _one_line_exit_2(proc: subprocess.Popen) -> str:
     return err
 
 
+def cli(*args, state) -> subprocess.Popen:
+    """`acs-emulator ARGS --state-dir STATE` started (several run at once: each is a start-up)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "helpers.emulator", *args, "--state-dir", str(state)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )  # fmt: skip
+
+
 def test_port_in_use_and_a_damaged_state_dir_are_one_line_and_exit_2(tmp_path):
     from helpers.emulator.state import ensure_state
 
@@ -141,12 +149,6 @@ def test_port_in_use_and_a_damaged_state_dir_are_one_line_and_exit_2(tmp_path):
     (bad_key / "token-signing-key.pem").write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n")
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder")
-
-    def cli(*args, state):
-        return subprocess.Popen(
-            [sys.executable, "-m", "helpers.emulator", *args, "--state-dir", str(state)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
-        )  # fmt: skip
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -177,22 +179,7 @@ def test_a_port_out_of_range_is_one_line_and_exit_2_never_another_port(tmp_path)
     state = tmp_path / "s"
     cases = ("70000", "65536", "12345678901234567890", "-1", "80.5", "eighty", "")
     procs = {
-        (port, mode): subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "helpers.emulator",
-                "serve",
-                *mode,
-                f"--port={port}",
-                "--state-dir",
-                str(state),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(),
-        )  # fmt: skip
+        (port, mode): cli("serve", *mode, f"--port={port}", state=state)
         for port in cases
         for mode in ((), ("--background",))
     }

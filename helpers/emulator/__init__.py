@@ -8,8 +8,9 @@ with start() as emu:
 
 from .admin import AdminClient, AdminError
 from .auth import AsyncLocalEntraCredential, LocalEntraCredential, sign_request
+from .cli import serve_forever
 from .entra import LocalEntraID, simulated_sign_in, teams_user_token
-from .server import Emulator, serve_forever, start
+from .server import Emulator, start
 from .state import default_state_dir
 
 __all__ = [

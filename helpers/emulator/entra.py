@@ -30,12 +30,14 @@ from urllib.parse import urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from tornado.httpserver import HTTPServer
+from tornado.iostream import IOStream
 from tornado.netutil import bind_sockets
-from tornado.web import Application, RequestHandler
+from tornado.web import Application, RequestHandler, stream_request_body
 
 from ..settings import is_loopback
 from . import errors
 from .auth import ENTRA_AUDIENCE, ENTRA_ISSUER
+from .linger import LingeringIOStream
 from .state import ensure_state
 
 log = logging.getLogger("helpers.emulator")
@@ -57,6 +59,12 @@ API_2019 = "2019-08-01"  # IDENTITY_ENDPOINT, header X-IDENTITY-HEADER, expires_
 API_2017 = "2017-09-01"  # MSI_ENDPOINT, header "secret", expires_on as "MM/DD/YYYY hh:mm:ss +00:00"
 SECRET_HEADER = {API_2019: "X-IDENTITY-HEADER", API_2017: "secret"}
 EXPORTED_VARIABLES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET")
+# The endpoint answers GET, which has no body: any body is read and thrown away, never stored.
+# A declared body over MAX_BODY is answered 413 at once; tornado's own cap (what a chunked body
+# may reach) is TRANSPORT_LIMIT instead of its default 100 MB, held by nobody either way.
+MAX_BODY = 64 * 1024
+TRANSPORT_LIMIT = 1024 * 1024
+HEAD_LIMIT = 16 * 1024
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Names ids derived from the resource id (uuid5), so they are stable per state dir.
@@ -308,6 +316,7 @@ def _expires_on(exp: int, api_version: str) -> str:
     return str(exp)
 
 
+@stream_request_body
 class ManagedIdentityHandler(RequestHandler):
     """GET /msi/token?api-version=…&resource=… with the secret header → an Entra token.
 
@@ -316,6 +325,18 @@ class ManagedIdentityHandler(RequestHandler):
 
     def initialize(self, endpoint: ManagedIdentityEndpoint) -> None:
         self.endpoint = endpoint
+
+    def prepare(self) -> None:
+        length = self.request.headers.get("Content-Length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            # Before any body byte is read; the connection then closes by lingering
+            # (linger.py), so the answer arrives even while the client is still sending.
+            self._fail(
+                413, f"The managed identity endpoint takes no request body (GET {TOKEN_PATH})."
+            )
+
+    def data_received(self, chunk: bytes) -> None:
+        pass  # thrown away: GET needs no body, and none is ever held
 
     def set_default_headers(self) -> None:
         self.clear_header("Server")
@@ -387,6 +408,15 @@ def _log_request(handler: RequestHandler) -> None:
     log.debug("managed identity %s %d", handler.request.path, handler.get_status())
 
 
+class _LingeringServer(HTTPServer):
+    """Its connections close by lingering (linger.py): a last answer is never lost to a reset."""
+
+    def handle_stream(self, stream, address) -> None:
+        if type(stream) is IOStream:
+            stream.__class__ = LingeringIOStream
+        super().handle_stream(stream, address)
+
+
 class ManagedIdentityEndpoint:
     """The token endpoint, on 127.0.0.1 only, whatever address the ACS service listens on."""
 
@@ -422,7 +452,13 @@ class ManagedIdentityEndpoint:
             ],
             log_function=_log_request,
         )
-        server = HTTPServer(app, idle_connection_timeout=30, body_timeout=30)
+        server = _LingeringServer(
+            app,
+            idle_connection_timeout=30,
+            body_timeout=30,
+            max_body_size=TRANSPORT_LIMIT,
+            max_header_size=HEAD_LIMIT,
+        )
         sockets = bind_sockets(0, address="127.0.0.1")
         try:
             server.add_sockets(sockets)
@@ -438,44 +474,3 @@ class ManagedIdentityEndpoint:
             self._server.stop()
             await self._server.close_all_connections()
             self._server = None
-
-
-# --- `acs-emulator teams-token` -------------------------------------------------------------
-
-
-def add_teams_token_command(subparsers) -> None:
-    cmd = subparsers.add_parser(
-        "teams-token",
-        help="print a Teams user's Entra ID token for the Teams exchange (only the token)",
-    )
-    cmd.add_argument(
-        "--user-object-id", required=True, metavar="OID", help="the Teams user's object id (GUID)"
-    )
-    cmd.add_argument(
-        "--client-id", required=True, metavar="CID", help="the Entra app's client id (GUID)"
-    )
-    cmd.add_argument(
-        "--minutes",
-        type=int,
-        default=TEAMS_DEFAULT_MINUTES,
-        help=f"lifetime, 1..{TEAMS_MAX_MINUTES} (default {TEAMS_DEFAULT_MINUTES})",
-    )
-    cmd.add_argument("--state-dir", dest="sub_state_dir", default=None)
-
-
-def teams_token_command(args, state_dir) -> int:
-    """Print only the token (so `$(acs-emulator teams-token ...)` captures it); errors: exit 2."""
-    import sys
-
-    from .server import STATE_ERRORS, cli_error, state_dir_error
-
-    try:
-        issuer = LocalEntraID.from_state(state_dir)
-    except STATE_ERRORS as exc:
-        return state_dir_error(state_dir, exc)
-    try:
-        token = issuer.teams_user_token(args.user_object_id, args.client_id, args.minutes)
-    except EntraError as exc:
-        return cli_error(f"teams-token: {exc}")
-    sys.stdout.write(token + "\n")
-    return 0

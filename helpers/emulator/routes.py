@@ -348,6 +348,12 @@ class BaseHandler(RequestHandler):
 
     def on_finish(self) -> None:
         self._release()
+        if self._answered:
+            # An early answer says `Connection: close`: keep that promise once the answer has
+            # been sent (the server's streams close by lingering, so it arrives: linger.py).
+            stream = self.request.connection.stream
+            if stream is not None and not stream.closed():
+                stream.write(b"").add_done_callback(lambda _: stream.close())
 
     def on_connection_close(self) -> None:
         self._release()

@@ -6,18 +6,11 @@ import asyncio
 import contextlib
 import gc
 import ipaddress
-import json
 import logging
 import os
-import select
 import shlex
-import signal
-import sqlite3
 import ssl
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -30,8 +23,9 @@ from . import errors
 from .auth import decode_key
 from .chat import install_chat
 from .entra import LocalEntraID, ManagedIdentityEndpoint
+from .linger import LingeringSSLIOStream, close_lingering
 from .routes import TRANSPORT_LIMIT, Service, make_app
-from .state import PID_FILE, StateError, ensure_state, state_root, write_atomic
+from .state import ensure_state
 from .store import Store
 from .tokens import TokenService
 
@@ -72,10 +66,10 @@ _HEAD_TOO_LARGE = (
 )
 
 
-class _HeadLimitStream(SSLIOStream):
+class _HeadLimitStream(LingeringSSLIOStream):
     """tornado closes a connection whose request head passes HEAD_LIMIT without a word; this
-    stream first tries to send the 431 envelope. Best effort: a client that has sent its whole
-    head reads it, one still sending may see a reset."""
+    stream first sends the 431 envelope, then closes by lingering (linger.py), so a client
+    still sending its head reads the answer instead of a reset."""
 
     def close(self, exc_info=False) -> None:
         head_read = getattr(self, "_read_regex", None) is not None
@@ -83,11 +77,6 @@ class _HeadLimitStream(SSLIOStream):
             body = errors.RequestHeadersTooLarge().body()
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 self.socket.send((_HEAD_TOO_LARGE % len(body)) + body)
-                # Read what has already arrived: closing with unread bytes would make the
-                # kernel send a reset, which can destroy the answer on its way.
-                for _ in range(16):
-                    if not self.socket.recv(65536):
-                        break
         super().close(exc_info)
 
 
@@ -107,8 +96,9 @@ TRIM_AFTER = 64
 
 
 class _Server(HTTPServer):
-    """tornado's HTTPServer, plus: the 431 stream, and freed memory handed back to the system
-    after a burst of connections (glibc otherwise keeps freed heap pages resident)."""
+    """tornado's HTTPServer, plus: the 431 stream (which also closes by lingering, so a last
+    answer is never destroyed by a reset: linger.py), and freed memory handed back to the
+    system after a burst of connections (glibc otherwise keeps freed heap pages resident)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -135,11 +125,6 @@ class ListenError(OSError):
     """The server could not bind its address (port in use, address not available, ...)."""
 
 
-# What a damaged or unusable state dir raises while it is read (files missing or unreadable,
-# JSON, PEM or certificate content broken, a database file that is not SQLite).
-STATE_ERRORS = (StateError, OSError, ValueError, KeyError, TypeError, sqlite3.Error)
-
-
 def _url_host(host: str) -> str:
     """The host to put in URLs: wildcard binds are reached through loopback."""
     if host in ("", "0.0.0.0"):
@@ -158,6 +143,9 @@ class Emulator:
     """A running emulator; use `start()` to get one. Stops on `.stop()` or leaving `with`."""
 
     def __init__(self, state_dir=None, port: int = 0, host: str = "127.0.0.1") -> None:
+        # Checked first: the socket layer would wrap 70000 round to 4464.
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be a whole number from 0 to 65535, not {port!r}")
         self._state = ensure_state(state_dir)
         self.state_dir: Path = self._state.root
         self.resource_id: str = self._state.resource_id
@@ -258,6 +246,7 @@ class Emulator:
             server.stop()
             await identity.close()
             await server.close_all_connections()
+            close_lingering()
 
     def start(self) -> Emulator:
         """Start serving in a daemon thread; returns once the socket is listening."""
@@ -339,230 +328,3 @@ def exports(emu: Emulator, managed_identity: dict[str, str] | None = None) -> st
         f"export {name}={shlex.quote(value)}"
         for name, value in export_values(emu, managed_identity).items()
     )
-
-
-def cli_error(text: str) -> int:
-    """Print one line for the console user (no traceback) and return the exit code, 2."""
-    print(f"acs-emulator: {' '.join(text.split())}", file=sys.stderr, flush=True)
-    return 2
-
-
-def state_dir_error(state_dir, exc: BaseException) -> int:
-    if isinstance(exc, StateError):
-        return cli_error(str(exc))  # already says what is wrong and how to recover
-    root = state_root(state_dir)
-    return cli_error(
-        f"can't use the state dir {root}: {type(exc).__name__}: {exc}; fix it, or move it "
-        "away to start afresh (new keys), or pass another --state-dir"
-    )
-
-
-# --- `serve` as a process: pid file, background start, stop, env -------------------------
-
-
-def _pid_is_a_service(pid: int) -> bool:
-    """True while `pid` is alive and (where /proc tells) an acs-emulator process."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, someone else's: never treat it as stale
-    except OSError:
-        return False
-    if not Path("/proc/self/cmdline").exists():
-        return True  # no /proc (macOS, Windows): trust the pid
-    try:
-        text = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    # A pid reused by an unrelated program is not our service.
-    return b"helpers.emulator" in text or b"acs-emulator" in text
-
-
-def running_service(state_dir) -> dict | None:
-    """What the pid file says about the `serve` process for this state dir, if it still runs:
-    {"pid", "host", "port", "managed_identity"}. A stale pid file (process gone) counts as none."""
-    try:
-        info = json.loads((state_root(state_dir) / PID_FILE).read_text())
-        pid, host, port = int(info["pid"]), str(info["host"]), int(info["port"])
-        managed_identity = {str(k): str(v) for k, v in info.get("managed_identity", {}).items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if pid == os.getpid() or not _pid_is_a_service(pid):
-        return None
-    return {"pid": pid, "host": host, "port": port, "managed_identity": managed_identity}
-
-
-def _write_pid_file(emu: Emulator) -> None:
-    # The local Entra ID's URL and secret change on every start and live only in this process:
-    # `acs-emulator env` reads them here. The file is the owner's only, like the access key.
-    identity = emu.managed_identity.variables() if emu.managed_identity is not None else {}
-    info = {"pid": os.getpid(), "host": emu.host, "port": emu.port, "managed_identity": identity}
-    write_atomic(emu.state_dir / PID_FILE, json.dumps(info).encode(), mode=0o600)
-
-
-def _remove_pid_file(emu: Emulator) -> None:
-    path = emu.state_dir / PID_FILE
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        if json.loads(path.read_text())["pid"] == os.getpid():
-            path.unlink()
-
-
-def _raise_open_file_limit() -> None:
-    """Each connection is a file descriptor: allow as many as the system lets this user have,
-    so a burst of connections is served (or timed out) instead of failing accept()."""
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
-        if soft != resource.RLIM_INFINITY and soft < wanted:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    except (ImportError, ValueError, OSError):
-        pass  # Windows, or not allowed: the default limit stays
-
-
-def serve_forever(
-    host: str = "127.0.0.1", port: int = 0, state_dir=None, detached: bool = False
-) -> int:
-    """Serve until SIGINT/SIGTERM; print the export lines first. Returns the exit code.
-
-    One `serve` per state dir: its pid file lets `acs-emulator env` and `stop` find it.
-    `detached` (the child that `serve --background` starts) closes stdout after the export
-    lines, which tells the waiting parent that the service is up.
-    """
-    stop = threading.Event()
-
-    def _on_signal(signum, frame) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        other = running_service(state_dir)
-        if other:
-            return cli_error(
-                f"a service for the state dir {state_root(state_dir)} is already running "
-                f"(pid {other['pid']}, port {other['port']}); `acs-emulator env` prints its "
-                "variables, `acs-emulator stop` stops it"
-            )
-        _raise_open_file_limit()
-        try:
-            emu = start(state_dir=state_dir, port=port, host=host)
-        except ListenError as exc:
-            return cli_error(f"can't listen on {host}:{port}: {exc.strerror}; pick another --port")
-        except STATE_ERRORS as exc:
-            return state_dir_error(state_dir, exc)
-        try:
-            _write_pid_file(emu)
-            print(exports(emu), flush=True)
-            if detached:
-                with open(os.devnull, "wb") as null:
-                    os.dup2(null.fileno(), sys.stdout.fileno())
-            log.info("serving %s (resource %s)", emu.endpoint, emu.resource_id)
-            while not stop.wait(0.5):
-                pass
-        finally:
-            _remove_pid_file(emu)
-            emu.stop()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
-
-
-SERVE_LOG = "serve.log"
-
-
-def serve_background(host: str = "127.0.0.1", port: int = 0, state_dir=None,
-                     timeout: float = 60.0) -> int:  # fmt: skip
-    """Start `serve` as a detached process; print its export lines once it is serving, then
-    return (so `eval "$(acs-emulator serve --background)"` returns too). Its log goes to
-    serve.log in the state dir; `acs-emulator stop` ends it."""
-    try:
-        root = ensure_state(state_dir).root
-    except STATE_ERRORS as exc:
-        return state_dir_error(state_dir, exc)
-    log_path = root / SERVE_LOG
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    offset = os.lseek(fd, 0, os.SEEK_END)
-    command = [sys.executable, "-m", "helpers.emulator", "serve", "--host", host,
-               "--port", str(port), "--state-dir", str(root), "--detached"]  # fmt: skip
-    extra = {"start_new_session": True} if os.name != "nt" else {
-        "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
-    }  # fmt: skip
-    try:
-        child = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=fd, **extra
-        )
-    finally:
-        os.close(fd)
-    out = b""
-    deadline = time.monotonic() + timeout
-    with child.stdout:
-        while time.monotonic() < deadline:  # until the child closes stdout, or exits
-            if os.name != "nt":
-                ready, _, _ = select.select([child.stdout], [], [], 0.5)
-                if not ready:
-                    continue
-            piece = child.stdout.read1(65536)
-            if not piece:
-                break
-            out += piece
-    if child.poll() is None and out.startswith(b"export "):
-        sys.stdout.write(out.decode())
-        sys.stdout.flush()
-        print(f"acs-emulator: serving in the background (pid {child.pid}, log {log_path}); "
-              "`acs-emulator stop` stops it", file=sys.stderr, flush=True)  # fmt: skip
-        return 0
-    if child.poll() is None:
-        child.kill()
-    code = child.wait(10)
-    with open(log_path, "rb") as fh:
-        fh.seek(offset)
-        lines = fh.read().decode("utf-8", "replace").strip().splitlines()
-    said = [ln for ln in lines if ln.startswith("acs-emulator: ")]
-    if said:
-        print(said[-1], file=sys.stderr, flush=True)
-        return code or 2
-    return cli_error(f"the service did not start within {timeout:.0f} s; see {log_path}")
-
-
-def stop_service(state_dir=None, timeout: float = 15.0) -> int:
-    """SIGTERM the `serve` process of this state dir and wait for it to exit."""
-    root = state_root(state_dir)
-    info = running_service(state_dir)
-    if info is None:
-        with contextlib.suppress(OSError):
-            (root / PID_FILE).unlink()  # stale, if there was one
-        print(f"acs-emulator: no service is running for the state dir {root}", file=sys.stderr)
-        return 0
-    try:
-        os.kill(info["pid"], signal.SIGTERM)
-    except PermissionError:
-        return cli_error(f"the service (pid {info['pid']}) belongs to another user; not stopped")
-    except ProcessLookupError:
-        return 0  # it ended meanwhile
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _pid_is_a_service(info["pid"]):
-            print(f"acs-emulator: stopped the service (pid {info['pid']})", file=sys.stderr)
-            return 0
-        time.sleep(0.1)
-    return cli_error(f"the service (pid {info['pid']}) did not stop within {timeout:.0f} s")
-
-
-def print_env(state_dir=None) -> int:
-    """Print the export lines of the `serve` process running for this state dir."""
-    info = running_service(state_dir)
-    if info is None:
-        return cli_error(
-            f"no service is running for the state dir {state_root(state_dir)}; start one with "
-            "`acs-emulator serve --background`"
-        )
-    try:
-        emu = Emulator(state_dir=state_dir, host=info["host"], port=info["port"])
-    except STATE_ERRORS as exc:
-        return state_dir_error(state_dir, exc)
-    print(exports(emu, info["managed_identity"]), flush=True)
-    return 0

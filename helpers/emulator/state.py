@@ -9,6 +9,7 @@ import os
 import secrets
 import sqlite3
 import stat
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -43,6 +44,11 @@ class StateError(Exception):
 
 class DamagedDatabase(StateError):
     """The identity database is missing, empty or damaged while the keys exist."""
+
+
+# What a damaged or unusable state dir raises while it is read (files missing or unreadable,
+# JSON, PEM or certificate content broken, a database file that is not SQLite).
+STATE_ERRORS = (StateError, OSError, ValueError, KeyError, TypeError, sqlite3.Error)
 
 
 def default_state_dir() -> Path:
@@ -243,12 +249,50 @@ def database_problem(db_path: Path) -> str | None:
 
 
 def _create_database(db_path: Path) -> None:
+    """Make an empty identity database at `db_path`, atomically: it is built under a temporary
+    name and renamed into place once complete, so a start killed meanwhile leaves no database
+    (the next start is still a first start), never an empty or half-made one."""
     from .store import SCHEMA
 
-    db = sqlite3.connect(str(db_path), isolation_level=None)
+    fd, tmp = tempfile.mkstemp(dir=db_path.parent, prefix=f".{db_path.name}.", suffix=".new")
+    os.close(fd)
     try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(SCHEMA)
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(SCHEMA)
+        finally:
+            db.close()  # the last connection: checkpoints the WAL into the file, removes it
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, db_path)
+    finally:
+        for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+
+
+def _is_unfinished_first_database(db_path: Path) -> bool:
+    """True for what an interrupted first start of an older version left: a database file
+    that holds nothing at all (0 bytes, or SQLite with no table). Such a file never held an
+    identity, so replacing it loses nothing; anything with content is judged as usual."""
+    try:
+        size = db_path.stat().st_size
+        wal = Path(f"{db_path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return False  # content waiting in the log: judged as usual
+    except FileNotFoundError:
+        return False
+    if size == 0:
+        return True
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error:
+        return False
+    try:
+        return db.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    except sqlite3.Error:
+        return False  # damaged: fail closed (database_problem says how)
     finally:
         db.close()
 
@@ -295,6 +339,15 @@ def ensure_state(state_dir: str | os.PathLike | None = None) -> State:
         first_start = not res_path.exists()
         # The database first and resource.json last: resource.json marks a state dir whose
         # database must exist from then on. (A database already there is judged below.)
+        if first_start:
+            # What a first start killed meanwhile left: its unfinished database (older
+            # versions made it in place), or the temporary file it was being built in.
+            leftovers = list(root.glob(f".{DB_FILE}.*.new*"))
+            if _is_unfinished_first_database(root / DB_FILE):
+                leftovers += [root / (DB_FILE + suffix) for suffix in ("", "-wal", "-shm")]
+            for leftover in leftovers:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(leftover)
         if first_start and not (root / DB_FILE).exists():
             _create_database(root / DB_FILE)
         key_path = root / ACCESS_KEY_FILE

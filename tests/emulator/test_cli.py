@@ -10,12 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.probes.client import EXPORTED, parse_export
 
 ROOT = Path(__file__).resolve().parents[2]
 
 QUICKSTART = """
 import os
+import pytest
 from datetime import timedelta
 from azure.communication.identity import CommunicationIdentityClient
 
@@ -128,6 +131,14 @@ def _one_line_exit_2(proc: subprocess.Popen) -> str:
     return err
 
 
+def cli(*args, state) -> subprocess.Popen:
+    """`acs-emulator ARGS --state-dir STATE` started (several run at once: each is a start-up)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "helpers.emulator", *args, "--state-dir", str(state)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )  # fmt: skip
+
+
 def test_port_in_use_and_a_damaged_state_dir_are_one_line_and_exit_2(tmp_path):
     from helpers.emulator.state import ensure_state
 
@@ -138,12 +149,6 @@ def test_port_in_use_and_a_damaged_state_dir_are_one_line_and_exit_2(tmp_path):
     (bad_key / "token-signing-key.pem").write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n")
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder")
-
-    def cli(*args, state):
-        return subprocess.Popen(
-            [sys.executable, "-m", "helpers.emulator", *args, "--state-dir", str(state)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
-        )  # fmt: skip
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -166,3 +171,28 @@ def test_port_in_use_and_a_damaged_state_dir_are_one_line_and_exit_2(tmp_path):
                         ("info on a file", a_file), ("reset bad json", bad_json)):  # fmt: skip
         assert errs[name].startswith(f"acs-emulator: can't use the state dir {state}: "), errs
     assert "JSONDecodeError" in errs["bad json"] and "FileExistsError" in errs["info on a file"]
+
+
+def test_a_port_out_of_range_is_one_line_and_exit_2_never_another_port(tmp_path):
+    """`--port 70000` used to serve on 4464 (the socket layer wraps round) and a 20-digit
+    port printed an OverflowError traceback."""
+    state = tmp_path / "s"
+    cases = ("70000", "65536", "12345678901234567890", "-1", "80.5", "eighty", "")
+    procs = {
+        (port, mode): cli("serve", *mode, f"--port={port}", state=state)
+        for port in cases
+        for mode in ((), ("--background",))
+    }
+    for (port, _mode), proc in procs.items():
+        err = _one_line_exit_2(proc)
+        assert err.startswith("acs-emulator: --port must be a whole number from 0 to 65535"), err
+        assert repr(port[:20]) in err
+    assert not (state / "serve.pid").exists()
+
+
+def test_emulator_refuses_a_port_the_socket_layer_would_wrap():
+    from helpers.emulator import Emulator
+
+    for port in (70000, -1, 2**70, True, "4464"):
+        with pytest.raises(ValueError, match="port must be a whole number from 0 to 65535"):
+            Emulator(port=port)

@@ -326,3 +326,77 @@ def test_payload_check_matches_base64url_fact(raw):
     assert passed == (not urlsafe_chars)
     if passed:
         assert base64.b64decode(encoded + b"==") == raw
+
+
+_KILLED_WHILE_CREATING = """
+import os, sqlite3, sys
+from helpers.emulator import state
+
+real_connect = sqlite3.connect
+
+class Dying:
+    def __init__(self, *a, **k):
+        self.db = real_connect(*a, **k)
+
+    def execute(self, sql, *args):
+        if sql.lstrip().upper().startswith("CREATE"):
+            os._exit(9)  # as abrupt as a kill: no cleanup runs
+        return self.db.execute(sql, *args)
+
+    def close(self):
+        self.db.close()
+
+sqlite3.connect = Dying
+state.ensure_state(sys.argv[1])
+"""
+
+
+def test_a_first_start_killed_while_making_the_database_stays_a_first_start(tmp_path):
+    """Replayed: the process dies inside the database's creation. The next start is a first
+    start (it used to find an empty database and refuse it as damaged)."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "state"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    run = subprocess.run([sys.executable, "-c", _KILLED_WHILE_CREATING, str(root)], env=env)
+    assert run.returncode == 9
+    assert not (root / "identities.sqlite3").exists()  # only its temporary file was made
+    st = ensure_state(root)
+    assert (root / "identities.sqlite3").is_file()
+    assert list(root.glob(".identities*")) == []  # the unfinished temporary file is gone
+    with start(root) as emu:
+        assert _client(emu).create_user().properties["id"].startswith("8:acs:")
+    assert ensure_state(root).resource_id == st.resource_id
+
+
+def test_what_an_older_interrupted_first_start_left_is_replaced_but_content_never(tmp_path):
+    """No resource.json yet means no start ever finished: a database with nothing in it (0
+    bytes, or SQLite without a table) is what an interrupted first start of an older version
+    left, and is made again. A database with content, or damaged, is judged as always."""
+    import sqlite3
+
+    from helpers.emulator.state import DamagedDatabase
+
+    zero, no_table, garbage, kept = (tmp_path / n for n in ("zero", "no-table", "bad", "kept"))
+    for root in (zero, no_table, garbage, kept):
+        root.mkdir(mode=0o700)
+    (zero / "identities.sqlite3").write_bytes(b"")
+    sqlite3.connect(no_table / "identities.sqlite3").execute("PRAGMA user_version=1").close()
+    (garbage / "identities.sqlite3").write_bytes(b"not a database" * 400)
+    with start(tmp_path / "source") as emu:
+        user = _client(emu).create_user().properties["id"]
+    (kept / "identities.sqlite3").write_bytes(
+        (tmp_path / "source" / "identities.sqlite3").read_bytes()
+    )
+
+    for root in (zero, no_table):
+        with start(root) as emu, AdminClient(emu.connection_string, emu.ca_bundle) as adm:
+            assert adm.identities() == []
+    with pytest.raises(DamagedDatabase, match="identities.sqlite3"):
+        ensure_state(garbage)
+    assert (garbage / "identities.sqlite3").read_bytes().startswith(b"not a database")
+    ensure_state(kept)
+    db = sqlite3.connect(kept / "identities.sqlite3")
+    assert db.execute("SELECT count(*) FROM identities").fetchone()[0] == 1, user
+    db.close()

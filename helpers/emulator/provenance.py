@@ -8,8 +8,10 @@ lab's choice. The one place that says so; docs/service-provenance.md is rendered
 * DOCUMENTED - stated by a Microsoft Learn page or the REST spec (Azure/azure-rest-api-specs);
 * LAB - the lab's choice where neither says (why, in the entry).
 
-tests/emulator/test_provenance.py checks that every error the service can raise has an entry,
-that the limits shown are the constants the code uses, and that the doc matches this table.
+The chat API (helpers/emulator/chat/) has its own section: CHAT_ERRORS, CHAT_LIMITS.
+tests/emulator/test_provenance.py checks that every error the service can raise (identity and
+chat) has an entry, that the limits shown are the constants the code uses, and that the doc
+matches this table.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 from dataclasses import dataclass
 
 from . import auth, entra, errors, limits, routes
+from .chat import errors as chat
 
 RECORDED, DOCUMENTED, LAB = "recorded", "documented", "lab's choice"
 
@@ -309,6 +312,140 @@ MANAGED_IDENTITY: tuple[tuple[int, Entry], ...] = tuple(
 )  # fmt: skip
 
 
+# --- chat (helpers/emulator/chat/) ------------------------------------------------------------
+
+CHAT_SPEC = (
+    "Azure/azure-rest-api-specs specification/communication/data-plane/Chat/stable/2024-03-07/"
+    "communicationserviceschat.json"
+)
+CHAT_REC = "Azure/azure-sdk-for-python sdk/communication/azure-communication-chat/tests/recordings/"
+# A 2020 report of Azure's chat answer to a token it refused: 401 with an empty body.
+EMPTY_401 = "https://github.com/MicrosoftDocs/azure-docs-sdk-java/issues/1559"
+SCOPES_DOC = IDENTITY_MODEL + "#chat-token-scopes"
+CHAT_LIMITS_DOC = SERVICE_LIMITS + " (Chat, Size Limits)"
+_401 = (
+    f"the 401 is documented for every chat operation ({CHAT_SPEC}); its body is not recorded "
+    f"(the chat recordings, {CHAT_REC}, hold successes only) and Azure was reported to send it "
+    f"empty ({EMPTY_401}): the ACS envelope and a message that says why are the lab's"
+)
+_403 = (
+    f"the 403 is documented for every chat operation ({CHAT_SPEC}); its body is not recorded: "
+    "code and message are the lab's"
+)
+_400 = (
+    f"the REST spec lists no 400 for any chat operation (401, 403, 429, 503 only: {CHAT_SPEC}): "
+    "status, code `ValidationError` (the identity API's, recorded) and message are the lab's"
+)
+
+CHAT_ERRORS: tuple[Entry, ...] = (
+    _error("no `Authorization: Bearer <token>` (none, another scheme, or the access key)",
+           chat.TokenMissing, LAB, _401),
+    _error("a token this resource did not sign (forged, altered, malformed, over 8 KiB, or "
+           "another resource's)", chat.TokenInvalid, LAB, _401),
+    _error("an expired token", chat.TokenExpired, LAB, _401),
+    _error("a token issued before the identity's last `revoke_tokens`", chat.TokenRevoked, LAB,
+           _401 + "; that revocation refuses it is documented (" + IDENTITY_MODEL
+           + "#revoke-or-update-access-token), up to 15 minutes late on Azure, at once here"),
+    _error("a token of a deleted identity (or one forgotten by a reset)", chat.IdentityDeleted,
+           LAB, _401 + "; deleting an identity revokes its tokens (" + SPEC
+           + "2023-10-01/CommunicationIdentity.json, CommunicationIdentity_Delete)"),
+    _error("a token with no chat scope (e.g. `voip` only)", chat.NoChatScope, LAB,
+           _401 + "; only chat scopes give chat (" + SCOPES_DOC + ")"),
+    _error("a Teams user's token", chat.TeamsUserToken, LAB,
+           "Teams interop is not emulated; the local chat serves Communication Services users"),
+    _error("create or delete a thread with a `chat.join` or `chat.join.limited` token",
+           chat.ScopeForbidsThreadAdmin, LAB,
+           _403 + "; that these scopes may not create, update or delete threads is documented ("
+           + SCOPES_DOC + ")"),
+    _error("a thread that does not exist, was deleted, or has not the caller as participant",
+           chat.ThreadNotAccessible, LAB,
+           _403 + "; no 404 is documented for threads, and one answer for missing and foreign "
+           "threads keeps thread ids from being probed"),
+    _error("a message id the thread does not have", chat.MessageNotFound, LAB,
+           f"no answer is documented for a missing message ({CHAT_SPEC}: 200, 401, 403, 429, 503)"),
+    _error("`topic` or `content` missing or blank", chat.ChatValidationError, LAB,
+           _400 + "; that they are required is documented (" + CHAT_SPEC + ")",
+           "{field}: The {field} field is required. | {field}: The {field} field must not be "
+           "empty."),
+    _error("a field over its limit (see Chat limits)", chat.ChatValidationError, LAB, _400,
+           "The field '{field}' has {n} characters; at most {limit} are allowed. | The field "
+           "'content' has {n} bytes in UTF-8; at most {limit} are allowed. | The field "
+           "'participants' must be an array of at most {limit} participants. | The field "
+           "'metadata' must be an object of at most {limit} string values. | Each metadata key "
+           "and value must be a string of at most {limit} characters. | The header "
+           "'repeatability-request-id' has {n} characters; at most {limit} are allowed."),
+    _error("a field of the wrong type or shape (strings, participants, identifiers, RFC 3339 "
+           "times, message `type`) or a paging query out of range", chat.ChatValidationError,
+           LAB, _400 + "; the types and formats are the spec's",
+           "The field '{field}' must be a string. | The field '{field}' must be an RFC 3339 "
+           "date-time. | The field '{field}' is not an RFC 3339 date-time (e.g. "
+           "2024-03-07T10:00:00Z). | The field '{field}' must be an object. | The field "
+           "'{field}' needs communicationUser.id (a Communication Services user). | Each "
+           "participant must be an object. | The field 'type' must be 'text' or 'html'. | The "
+           "query parameter '{name}' must be a whole number from {low} to {high}."),
+)  # fmt: skip
+
+# responses.LIMITS key -> (situation, answer with {n} for the number, kind, source or why).
+CHAT_LIMITS: dict[str, tuple[str, str, str, str]] = {
+    "content": ("message `content`", "at most {n:,} bytes of UTF-8", DOCUMENTED,
+                CHAT_LIMITS_DOC + ": 'Message Size 28 KB'; counting the content's UTF-8 bytes "
+                "and 1 KB = 1,024 bytes are the lab's reading"),
+    "participants": ("participants in a create request", "at most {n}", DOCUMENTED,
+                     CHAT_LIMITS_DOC + ": 'Batch of participants - CreateThread 200'; 'Number "
+                     "of participants in thread 250' cannot be passed here (no add route)"),
+    "maxPageSize": ("`maxPageSize` of a list", "1 to {n}", DOCUMENTED,
+                    CHAT_LIMITS_DOC + ": 'Page size - ListMessages 200'; the same bound for "
+                    "threads and participants is the lab's"),
+    "topic": ("thread `topic`", "at most {n} characters", LAB,
+              "neither the service-limits page nor the REST spec (no maxLength) gives one"),
+    "displayName": ("participant `displayName`", "at most {n} characters", LAB,
+                    "neither the service-limits page nor the REST spec gives one"),
+    "senderDisplayName": ("message `senderDisplayName`", "at most {n} characters", LAB,
+                          "neither the service-limits page nor the REST spec gives one"),
+    "metadata": ("message `metadata` entries", "at most {n}", LAB,
+                 "neither the service-limits page nor the REST spec gives one"),
+    "metadataText": ("each metadata key and value", "at most {n:,} characters", LAB,
+                     "neither the service-limits page nor the REST spec gives one"),
+    "repeatability-request-id": ("`repeatability-request-id` header", "at most {n} characters",
+                                 LAB, "not documented; keeps the stored key small"),
+}  # fmt: skip
+
+
+def chat_entries() -> tuple[Entry, ...]:
+    """CHAT_ERRORS and the chat answers that are not errors (values read from the code)."""
+    from .chat import responses
+
+    return CHAT_ERRORS + (
+        Entry("create a thread with participants that are no live identities of this resource",
+              "201; each such participant in `invalidParticipants` as `{code, message, target}`, "
+              "with the identity API's `IdentityNotFound`, `IdentityNotOwned` or `InvalidIdentity`",
+              DOCUMENTED,
+              f"`invalidParticipants` of CommunicationErrors is the spec's ({CHAT_SPEC}, "
+              "CreateChatThreadResult); the codes and messages in it are the lab's"),
+        Entry("chat answers' `api-supported-versions` header",
+              responses.SUPPORTED_VERSIONS_HEADER, LAB,
+              f"Azure's (recorded in 2023: {CHAT_REC}test_chat_client_e2e.pyTestChatClient"
+              "test_access_token_validation.json) lists previews too; the lab lists the stable "
+              "versions it serves"),
+    )  # fmt: skip
+
+
+def chat_limit_entries() -> tuple[Entry, ...]:
+    """The chat limits, read from the constants the code uses (responses.LIMITS)."""
+    from .chat import access, responses
+
+    rows = tuple(
+        Entry(situation, answer.format(n=responses.LIMITS[key]) + ", else 400", kind, source)
+        for key, (situation, answer, kind, source) in CHAT_LIMITS.items()
+    )
+    return rows + (
+        Entry("default page size", f"{responses.DEFAULT_PAGE}", LAB,
+              "not documented; half the documented maximum"),
+        Entry("bearer token looked at", f"at most {_kib(access.MAX_TOKEN)}, else 401", LAB,
+              "the lab's tokens are about 1 KiB"),
+    )  # fmt: skip
+
+
 def _kib(n: int) -> str:
     return f"{n // 1024} KiB" if n < 1024 * 1024 else f"{n // (1024 * 1024)} MiB"
 
@@ -463,7 +600,8 @@ def _table(rows, answer=lambda e: e.shown_answer()) -> list[str]:
 
 def render_markdown() -> str:
     """docs/service-provenance.md, generated from the tables above."""
-    counts = {k: sum(e.kind == k for e in ERRORS) for k in (RECORDED, DOCUMENTED, LAB)}
+    answers = ERRORS + CHAT_ERRORS
+    counts = {k: sum(e.kind == k for e in answers) for k in (RECORDED, DOCUMENTED, LAB)}
     lines = [
         "# Where the local service's answers come from",
         "",
@@ -477,8 +615,8 @@ def render_markdown() -> str:
         "- **documented**: stated on a Microsoft Learn page or in the REST spec;",
         "- **lab's choice**: neither says; the lab chose, for the reason given.",
         "",
-        f"Errors: {counts[RECORDED]} recorded, {counts[DOCUMENTED]} documented, "
-        f"{counts[LAB]} the lab's choice.",
+        f"Errors (identity and chat): {counts[RECORDED]} recorded, {counts[DOCUMENTED]} "
+        f"documented, {counts[LAB]} the lab's choice.",
         "",
         '## Errors (the ACS envelope `{"error": {"code", "message", "target"}}`)',
         "",
@@ -495,6 +633,16 @@ def render_markdown() -> str:
         "## api-versions",
         "",
         *_table(api_version_entries()),
+        "",
+        "## Chat (`/chat/threads...`, helpers/emulator/chat/)",
+        "",
+        "### Chat answers",
+        "",
+        *_table(chat_entries()),
+        "",
+        "### Chat limits",
+        "",
+        *_table(chat_limit_entries()),
         "",
     ]
     return "\n".join(lines)

@@ -197,7 +197,9 @@ class Store:
         self._write(op)
 
     def reset(self) -> None:
-        """Forget all identities; rows stay (hidden) so ids are never reused."""
+        """A clean service: forget all identities (rows stay, hidden, so ids are never reused)
+        and empty every other table of the database (the chat threads, participants and
+        messages), in one transaction."""
 
         def op():
             now = time.time_ns()
@@ -206,6 +208,13 @@ class Store:
                 "WHERE purged = 0",
                 (now,),
             )
+            # Every table but `identities` is service content; reading the names from the
+            # file (not a list here) also empties tables a newer version added.
+            for (name,) in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name != 'identities' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+            ).fetchall():
+                self._db.execute('DELETE FROM "{}"'.format(name.replace('"', '""')))
 
         self._write(op)
 

@@ -44,7 +44,7 @@ THREADS = f"/chat/threads?api-version={CHAT_VERSION}"
         ({"topic": 7}, "'topic' must be a string"),
         ({"topic": "t" * 257}, "has 257 characters; at most 256"),
         ({"topic": "t", "participants": {}}, "'participants' must be an array"),
-        ({"topic": "t", "participants": [{}] * 251}, "at most 250 participants"),
+        ({"topic": "t", "participants": [{}] * 201}, "at most 200 participants"),
         ({"topic": "t", "participants": ["x"]}, "Each participant must be an object"),
         ({"topic": "t", "participants": [{"communicationIdentifier": 5}]}, "must be an object"),
         ({"topic": "t", "participants": [{"communicationIdentifier": {}}]}, "communicationUser.id"),
@@ -157,3 +157,55 @@ def test_unicode_content_round_trips(chat_service, ids, alice):  # noqa: F811
     got = thread.get_message(sent.id)
     assert (got.content.message, got.sender_display_name, got.metadata) == (
         text, "Ä" * 256, {"k": "v"})  # fmt: skip
+
+
+def _people(n: int, name: str | None = None) -> list[dict]:
+    """n participants that are no identities (they come back in invalidParticipants)."""
+    one = {"communicationIdentifier": {"rawId": "x"}}
+    return [dict(one, displayName=name) if name is not None else one] * n
+
+
+MESSAGES = "/messages"
+# (what, limit, request at the limit, the same one over it, the 400's words). The numbers are
+# responses.LIMITS; their provenance is helpers/emulator/provenance.py CHAT_LIMITS.
+BOUNDARIES = [
+    ("topic", THREADS, None, lambda n: {"topic": "t" * n}, 256, "has 257 characters; at most 256"),
+    ("participants per create", THREADS, None, lambda n: {"topic": "t", "participants": _people(n)},
+     200, "at most 200 participants"),
+    ("participant displayName", THREADS, None,
+     lambda n: {"topic": "t", "participants": _people(1, "d" * n)}, 256,
+     "'displayName' has 257 characters"),
+    ("content, ASCII", MESSAGES, None, lambda n: {"content": "x" * n}, 28672,
+     "has 28673 bytes in UTF-8; at most 28672"),
+    ("content, 2-byte characters", MESSAGES, None, lambda n: {"content": "Ä" * (n // 2)}, 28672,
+     "has 28674 bytes in UTF-8; at most 28672"),
+    ("senderDisplayName", MESSAGES, None, lambda n: {"content": "x", "senderDisplayName": "s" * n},
+     256, "'senderDisplayName' has 257 characters"),
+    ("metadata entries", MESSAGES, None,
+     lambda n: {"content": "x", "metadata": {str(i): "v" for i in range(n)}}, 32, "at most 32"),
+    ("metadata value", MESSAGES, None, lambda n: {"content": "x", "metadata": {"k": "v" * n}},
+     1024, "at most 1024 characters"),
+    ("repeatability-request-id", THREADS, lambda n: {"repeatability-request-id": "r" * n},
+     lambda n: {"topic": "t"}, 256, "has 257 characters; at most 256"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BOUNDARIES, ids=[b[0] for b in BOUNDARIES])
+def test_each_limit_is_accepted_and_one_more_is_refused(chat_service, alice, case):  # noqa: F811
+    what, where, head, body, limit, says = case
+    target = thread_path(alice[1], MESSAGES) if where == MESSAGES else THREADS
+    over = limit + 2 if what == "content, 2-byte characters" else limit + 1
+    status, answer = call(chat_service, alice, "POST", target, body(limit),
+                          head(limit) if head else None)  # fmt: skip
+    assert status == 201, (what, answer)
+    status, answer = call(chat_service, alice, "POST", target, body(over),
+                          head(over) if head else None)  # fmt: skip
+    assert status == 400 and answer["error"]["code"] == "ValidationError", answer
+    assert says in answer["error"]["message"], answer
+
+
+def test_a_page_of_200_is_accepted_and_201_refused(chat_service, alice):  # noqa: F811
+    messages = thread_path(alice[1], MESSAGES)
+    assert call(chat_service, alice, "GET", messages + "&maxPageSize=200")[0] == 200
+    status, answer = call(chat_service, alice, "GET", messages + "&maxPageSize=201")
+    assert status == 400 and "from 1 to 200" in answer["error"]["message"]

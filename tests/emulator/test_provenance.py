@@ -10,15 +10,31 @@ from pathlib import Path
 import pytest
 
 from helpers.emulator import errors, provenance, routes
+from helpers.emulator.chat import errors as chat_errors
+from helpers.emulator.chat import responses as chat_responses
 
 ROOT = Path(__file__).resolve().parents[2]
 EMULATOR = ROOT / "helpers" / "emulator"
 DOC = ROOT / "docs" / "service-provenance.md"
-ERROR_CLASSES = {
-    name: cls
-    for name, cls in vars(errors).items()
-    if inspect.isclass(cls) and issubclass(cls, errors.AcsError) and cls is not errors.AcsError
-}
+
+
+def error_classes(module) -> dict[str, type]:
+    """The error classes a module defines; a base class of others there (ChatUnauthorized) is
+    never raised itself."""
+    found = {
+        name: cls
+        for name, cls in vars(module).items()
+        if inspect.isclass(cls) and issubclass(cls, errors.AcsError) and cls is not errors.AcsError
+        and cls.__module__ == module.__name__
+    }  # fmt: skip
+    return {n: c for n, c in found.items() if not any(c in o.__bases__ for o in found.values())}
+
+
+IDENTITY_CLASSES, CHAT_CLASSES = error_classes(errors), error_classes(chat_errors)
+ERROR_CLASSES = {**IDENTITY_CLASSES, **CHAT_CLASSES}
+ALL_ERRORS = provenance.ERRORS + provenance.CHAT_ERRORS
+# Helpers that build an error class from their first argument.
+BUILDERS = {"_invalid": "ChatValidationError"}
 
 
 def raise_sites() -> list[tuple[str, str, str | None]]:
@@ -33,6 +49,7 @@ def raise_sites() -> list[tuple[str, str, str | None]]:
                 continue
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            name = BUILDERS.get(name, name)
             if name not in ERROR_CLASSES:
                 continue
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
@@ -56,7 +73,7 @@ def raise_sites() -> list[tuple[str, str, str | None]]:
 
 def messages_of(cls) -> list[str]:
     found = []
-    for entry in provenance.ERRORS:
+    for entry in ALL_ERRORS:
         if entry.error is cls:
             text = entry.message if entry.message is not None else cls.message
             found += text.split(" | ")
@@ -64,15 +81,53 @@ def messages_of(cls) -> list[str]:
 
 
 def test_the_scan_finds_the_raise_sites():
-    """A control: the checks below see the service's errors."""
-    names = {name for _where, name, _message in raise_sites()}
+    """A control: the checks below see the service's errors, the chat API's too."""
+    sites = raise_sites()
+    names = {name for _where, name, _message in sites}
     assert {"ValidationError", "IdentityNotOwned", "Denied", "TooManyRequests"} <= names
-    assert len(raise_sites()) > 40
+    assert {"ChatValidationError", "TokenMissing", "ThreadNotAccessible"} <= names
+    assert len(sites) > 40
+    assert sum("/chat/" in where for where, _n, _m in sites) > 20
+    assert {"TokenMissing", "ChatValidationError"} <= set(CHAT_CLASSES)
+    assert "ChatUnauthorized" not in CHAT_CLASSES
+
+
+def test_identity_and_chat_error_names_do_not_clash():
+    """The scan finds classes by name, so one name must mean one class."""
+    assert not set(IDENTITY_CLASSES) & set(CHAT_CLASSES)
+
+
+def missing_entries(classes, entries) -> set[type]:
+    return set(classes) - {entry.error for entry in entries}
 
 
 def test_every_error_class_has_an_entry():
-    covered = {entry.error for entry in provenance.ERRORS}
-    assert set(ERROR_CLASSES.values()) <= covered, set(ERROR_CLASSES.values()) - covered
+    assert not missing_entries(ERROR_CLASSES.values(), ALL_ERRORS)
+
+
+def test_a_new_chat_error_without_an_entry_is_found():
+    """A control: a chat error class added without a row fails the check above."""
+
+    class ChatNewError(chat_errors.AcsError):
+        status, code, message = 400, "New", "new"
+
+    classes = [*ERROR_CLASSES.values(), ChatNewError]
+    assert missing_entries(classes, ALL_ERRORS) == {ChatNewError}
+
+
+def test_every_chat_limit_has_an_entry_and_shows_the_code_constant():
+    assert set(provenance.CHAT_LIMITS) == set(chat_responses.LIMITS)
+    shown = {e.situation: e.answer for e in provenance.chat_limit_entries()}
+    for key, (situation, answer, _kind, _source) in provenance.CHAT_LIMITS.items():
+        assert shown[situation] == answer.format(n=chat_responses.LIMITS[key]) + ", else 400"
+    # The numbers Azure's service-limits page gives are marked documented.
+    documented = {k for k, row in provenance.CHAT_LIMITS.items() if row[2] == provenance.DOCUMENTED}
+    assert documented == {"content", "participants", "maxPageSize"}
+    assert (chat_responses.LIMITS["participants"], chat_responses.LIMITS["maxPageSize"]) == (
+        200,
+        200,
+    )
+    assert chat_responses.LIMITS["content"] == 28 * 1024
 
 
 @pytest.mark.parametrize(("where", "name", "message"), raise_sites())
@@ -91,6 +146,8 @@ def test_every_entry_names_its_source():
         *provenance.ERRORS,
         *provenance.limit_entries(),
         *provenance.api_version_entries(),
+        *provenance.chat_entries(),
+        *provenance.chat_limit_entries(),
     ):
         assert entry.kind in (provenance.RECORDED, provenance.DOCUMENTED, provenance.LAB)
         assert len(entry.source) > 20, entry

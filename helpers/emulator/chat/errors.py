@@ -1,24 +1,10 @@
-"""Every error the chat API can return, with where its status, code and message come from.
-
-`PROVENANCE` is one row per error class, in the shape of helpers/emulator/provenance.py
-(code, status, message, kind, source): "recorded" (a recording of Azure's answer),
-"documented" (the REST spec or docs say so) or "lab's choice" (Azure's answer is neither
-recorded nor documented; the row says why this one was chosen).
-"""
+"""Every error the chat API can return. Where each one's status, code and message come from
+(recorded, documented or the lab's choice) is in helpers/emulator/provenance.py CHAT_ERRORS,
+the one provenance table; tests/emulator/test_provenance.py fails for a class without a row."""
 
 from __future__ import annotations
 
 from ..errors import AcsError
-
-SPEC = (
-    "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/communication/"
-    "data-plane/Chat/stable/2024-03-07/communicationserviceschat.json"
-)
-# A 2020 report of Azure's chat answer to a token it refused: 401 with an empty body.
-EMPTY_401 = "https://github.com/MicrosoftDocs/azure-docs-sdk-java/issues/1559"
-IDENTITY_MODEL = "https://learn.microsoft.com/azure/communication-services/concepts/identity-model"
-SCOPES_DOC = IDENTITY_MODEL + "#chat-token-scopes"
-REVOKE_DOC = IDENTITY_MODEL + "#revoke-or-update-access-token"
 
 
 class ChatUnauthorized(AcsError):
@@ -94,51 +80,3 @@ class MessageNotFound(AcsError):
 class ChatValidationError(AcsError):
     status = 400
     code = "ValidationError"
-
-
-def _row(cls, kind: str, source: str) -> dict:
-    return {"code": cls.code, "status": cls.status, "message": cls.message,
-            "kind": kind, "source": source, "name": cls.__name__}  # fmt: skip
-
-
-LAB = "lab's choice"
-_401 = (
-    f"401 is documented for every chat operation ({SPEC}); Azure was reported to send it "
-    f"with an empty body ({EMPTY_401}); the lab sends the ACS envelope and says why"
-)
-_403 = f"403 Forbidden is documented for every chat operation ({SPEC}); its body is not recorded"
-PROVENANCE = [
-    _row(TokenMissing, LAB, _401),
-    _row(TokenInvalid, LAB, _401 + " (forged, malformed, or for another resource)"),
-    _row(TokenExpired, LAB, _401),
-    _row(
-        TokenRevoked,
-        LAB,
-        _401 + f"; on Azure revocation takes up to 15 minutes ({REVOKE_DOC}), here it is immediate",
-    ),
-    _row(IdentityDeleted, LAB, _401 + f"; deleting an identity revokes its tokens ({REVOKE_DOC})"),
-    _row(NoChatScope, LAB, _401 + f"; only a chat-scope token can chat ({SCOPES_DOC})"),
-    _row(
-        TeamsUserToken,
-        LAB,
-        "Teams interop is not emulated; the local chat serves Communication Services users only",
-    ),
-    _row(
-        ScopeForbidsThreadAdmin,
-        LAB,
-        _403 + f"; chat.join(.limited) may not create, update or delete threads ({SCOPES_DOC})",
-    ),
-    _row(
-        ThreadNotAccessible,
-        LAB,
-        _403 + "; no 404 is documented for threads, and one answer "
-        "for missing and foreign threads keeps thread ids from being probed",
-    ),
-    _row(MessageNotFound, LAB, f"no status is documented for a missing message ({SPEC})"),
-    _row(
-        ChatValidationError,
-        LAB,
-        f"required fields are documented ({SPEC}); the messages and "
-        "the length limits (chat/responses.py LIMITS) are not recorded",
-    ),
-]

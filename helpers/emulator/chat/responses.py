@@ -28,18 +28,21 @@ from .models import (
 # The stable api-versions of the Chat REST spec; the Python SDK 1.3.0 sends 2024-03-07.
 API_VERSIONS = ("2021-03-07", "2021-09-07", "2023-11-07", "2024-03-07", "2025-03-15")
 SUPPORTED_VERSIONS_HEADER = ", ".join(API_VERSIONS)
-# Input limits (lab's choice: Azure's are not recorded). Every one gets a 400 envelope.
+# Input limits; each gets a 400 envelope. Where each number comes from (Azure's service-limits
+# page, or the lab's choice) is in helpers/emulator/provenance.py CHAT_LIMITS.
 LIMITS = {
     "topic": 256,
     "displayName": 256,
     "senderDisplayName": 256,
-    "content": 28 * 1024,
-    "participants": 250,
+    "content": 28 * 1024,  # bytes of UTF-8, not characters
+    "participants": 200,  # per create request
     "metadata": 32,  # entries; each key and value up to "metadataText" characters
     "metadataText": 1024,
     "repeatability-request-id": 256,
     "maxPageSize": 200,
 }
+# Fields whose limit counts UTF-8 bytes (Azure's message size is a size, not a length).
+BYTE_LIMITED = ("content",)
 DEFAULT_PAGE = 100
 MESSAGE_TYPES = ("text", "html")
 
@@ -58,7 +61,15 @@ def _text(body: dict, field: str, required: bool = False) -> str | None:
         raise _invalid(f"The field '{field}' must be a string.", field)
     if required and not value.strip():
         raise _invalid(f"{field}: The {field} field must not be empty.", field)
-    if len(value) > LIMITS[field]:
+    if field in BYTE_LIMITED:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > LIMITS[field]:
+            raise _invalid(
+                f"The field '{field}' has {size} bytes in UTF-8; at most {LIMITS[field]} are "
+                "allowed.",
+                field,
+            )
+    elif len(value) > LIMITS[field]:
         raise _invalid(
             f"The field '{field}' has {len(value)} characters; at most {LIMITS[field]} are "
             "allowed.",
@@ -170,7 +181,9 @@ class ThreadsHandler(ChatHandler):
         topic = _text(body, "topic", required=True)
         repeat = self.request.headers.get("repeatability-request-id")
         if repeat is not None and len(repeat) > LIMITS["repeatability-request-id"]:
-            raise _invalid("The header 'repeatability-request-id' is too long.", "repeatability")
+            raise _invalid(f"The header 'repeatability-request-id' has {len(repeat)} characters; "
+                           f"at most {LIMITS['repeatability-request-id']} are allowed.",
+                           "repeatability-request-id")  # fmt: skip
         wanted, invalid = self._participants(body.get("participants"))
         thread = self.chat.create_thread(self.caller.identity, topic, wanted, repeat)
         result = {"chatThread": thread_json(thread)}

@@ -293,7 +293,9 @@ def _reset(state_dir) -> int:
         print(f"reset: the damaged identity database {where}; {st.root} now has no identities")
         return 0
     Store(st.db_path, st.resource_id).reset()
-    print(f"reset: all identities in {st.root} forgotten (ids are never reused)")
+    print(
+        f"reset: all identities, chat threads and messages in {st.root} forgotten (ids are never reused)"
+    )
     return 0
 
 

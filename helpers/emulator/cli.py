@@ -294,7 +294,8 @@ def _reset(state_dir) -> int:
         return 0
     Store(st.db_path, st.resource_id).reset()
     print(
-        f"reset: all identities, chat threads and messages in {st.root} forgotten (ids are never reused)"
+        f"reset: all identities, chat threads and messages in {st.root} forgotten"
+        " (ids are never reused)"
     )
     return 0
 

@@ -11,7 +11,8 @@ the learner's work. `reset` puts fresh copies in place and moves the old ones as
 A copy opens unchanged in the lab: it carries the `language_info` this machine's kernel reports
 (JupyterLab would otherwise rewrite it on opening and mark the notebook changed), and it is
 signed as trusted (no "Notebook ... is not trusted" in the terminal). The exercises' solution
-files (`solutions/*.py`, loaded with `%load`) are copied next to their notebooks.
+files (`solutions/*.py`, loaded with `%load`) and lesson 08's `issue-access-tokens.py` are copied
+next to their notebooks.
 `forget_widget_views` is the lab's save hook (`make lab`): a saved copy keeps, where a form was,
 a one-line hint to run the cell again instead of "Error displaying widget: model not found".
 """
@@ -80,11 +81,11 @@ def _digest(path: Path) -> str:
 
 
 def originals(source: Path | None = None) -> list[Path]:
-    """Every tutorial notebook and solution file below `source` (editions in sub-folders too),
-    as relative paths."""
+    """Every tutorial notebook and program (solutions, 08's script) below `source`, editions in
+    sub-folders too, as relative paths."""
     source = source or ORIGINALS
     found = []
-    candidates = [*source.rglob("*.ipynb"), *source.rglob("solutions/*.py")]
+    candidates = [*source.rglob("*.ipynb"), *source.rglob("*.py")]
     for path in sorted(candidates):
         relative = path.relative_to(source)
         if any(part.startswith(".") for part in relative.parts):

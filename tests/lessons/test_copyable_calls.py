@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[2]
 FORM_CALL = re.compile(r"^forms\.(\w+Form)\(lab_client\)$", re.M)
 
-PASTE = '''
+PASTE = """
 import html as _html, re as _re
 from azure.core.exceptions import HttpResponseError as _ServiceSaidNo
 from helpers import forms as _forms
@@ -38,7 +38,7 @@ try:
     print("ran:", _line.split("(")[0])
 except _ServiceSaidNo as _error:  # e.g. deleting what the form deleted: the line itself ran
     print("ran:", _line.split("(")[0], "- the service said", _error.status_code)
-'''
+"""
 
 
 def form_classes(nb) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from helpers import identity as lab
 from helpers.i18n import N_, _
-from helpers.tokens import TokenFormatError, decode_token, describe_duration
+from helpers.tokens import TokenAnatomy, TokenFormatError, decode_token, describe_duration
 
 # --------------------------------------------------------------------------- rendering
 
@@ -78,7 +78,7 @@ def render_anatomy(token: str) -> str:
         for c, v, m in rows
     )
     summary = _("What's inside the token (decoded, signature not checked)")
-    head = "".join(f"<th>{_esc(name)}</th>" for name in (_("Claim"), _("Value"), _("Meaning")))
+    head = "".join(f"<th>{_esc(name)}</th>" for name in TokenAnatomy.headers())
     return f"<details><summary>{summary}</summary><table><tr>{head}</tr>{body}</table></details>"
 
 

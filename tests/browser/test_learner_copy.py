@@ -10,19 +10,13 @@ hold none of the service's English status sentences.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.browser.test_notebooks_in_lab import run_all_cells, wait_until
-from tests.unit.test_make_lab import free_port, stop_group
+from tests.lessons.lab_process import make_lab
 
 pytestmark = pytest.mark.browser
 
@@ -34,37 +28,11 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 @pytest.fixture
 def made_lab(browser_available, tmp_path):
     """`make lab` on a fresh working copy, with private Jupyter dirs; yields (base, token, copy)."""
-    port, token = free_port(), "learner-copy"
-    work = tmp_path / "my-notebooks"
-    env = dict(os.environ)
-    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
-        env[name] = str(tmp_path / name.lower())
-    env["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="rt-", dir="/tmp")  # short: ipc sockets
-    args = (
-        f"--no-browser --IdentityProvider.token={token} --ServerApp.ip=127.0.0.1 "
-        "--LabApp.expose_app_in_browser=True --LabApp.news_url=None"
-    )
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"VENV={sys.prefix}", f"LAB_PORT={port}"]
-        + [f"LAB_ARGS={args}", f"WORK={work}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
-        yield base, token, work
-    finally:
-        stop_group(proc)
-        shutil.rmtree(env["JUPYTER_RUNTIME_DIR"], ignore_errors=True)
-    log = proc.stdout.read().decode(errors="replace")
-    assert "without encryption" not in log and "is not trusted" not in log, log[-2000:]
+    extra = "--LabApp.expose_app_in_browser=True --LabApp.news_url=None"
+    with make_lab(tmp_path, extra) as lab:
+        yield lab.base, lab.token, lab.work
+    assert "without encryption" not in lab.output, lab.output[-2000:]
+    assert "is not trusted" not in lab.output, lab.output[-2000:]
 
 
 def open_lesson(page, base: str, token: str) -> None:

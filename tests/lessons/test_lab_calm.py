@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -26,7 +21,7 @@ import nbformat
 import pytest
 
 from helpers import working_copy
-from tests.unit.test_make_lab import free_port, stop_group
+from tests.lessons.lab_process import make_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -123,34 +118,9 @@ def api(base: str, path: str, token: str, method: str = "GET", body: dict | None
     reason="runs only in the environment `make` built (.venv/.installed marks it)",
 )
 def test_make_lab_starts_quietly_and_saves_no_widget_views(tmp_path):
-    port, token = free_port(), "calm-lab-test"
-    work = tmp_path / "my-notebooks"
-    env = dict(os.environ)
-    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
-        env[name] = str(tmp_path / name.lower())
-    # The kernels' ipc sockets live in the runtime dir, and a socket path has at most 107 bytes:
-    # pytest's tmp_path is too long for that, a learner's ~/.local/share/jupyter/runtime is not.
-    env["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="rt-", dir="/tmp")
-    args = f"--no-browser --IdentityProvider.token={token} --ServerApp.ip=127.0.0.1"
-    proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"VENV={sys.prefix}", f"LAB_PORT={port}"]
-        + [f"LAB_ARGS={args}", f"WORK={work}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     name = "02-create-an-identity.ipynb"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                api(base, "/api/status", token)
-                break
-            except OSError:
-                time.sleep(0.3)
+    with make_lab(tmp_path) as lab:
+        base, token = lab.base, lab.token
         model = api(base, f"/api/contents/{name}", token)  # opening it checks its trust
         session = api(
             base,
@@ -160,17 +130,13 @@ def test_make_lab_starts_quietly_and_saves_no_widget_views(tmp_path):
             {"path": name, "type": "notebook", "kernel": {"name": "python3"}},
         )
         kernel_id = session["kernel"]["id"]
-        assert asyncio.run(run_code(port, kernel_id, token, "print(6 * 7)")) == "42\n"
+        assert asyncio.run(run_code(lab.port, kernel_id, token, "print(6 * 7)")) == "42\n"
 
         content = model["content"]
         content["cells"][3]["outputs"] = [a_form_output()]
         body = {"type": "notebook", "format": "json", "content": content}
         api(base, f"/api/contents/{name}", token, "PUT", body)
-        saved = (work / name).read_text()
+        saved = (lab.work / name).read_text()
         assert WIDGET_VIEW not in saved and "run the cell to show it again" in saved
-    finally:
-        stop_group(proc)
-        shutil.rmtree(env["JUPYTER_RUNTIME_DIR"], ignore_errors=True)
-    output = proc.stdout.read().decode(errors="replace")
-    assert "without encryption" not in output
-    assert "is not trusted" not in output
+    assert "without encryption" not in lab.output
+    assert "is not trusted" not in lab.output

@@ -54,7 +54,8 @@ class SyncReport:
         """One line for the console (empty when there is nothing to say)."""
         parts = []
         if self.copied:
-            parts.append(f"made {len(self.copied)} fresh notebook copies in my-notebooks/")
+            count = _notebooks(self.copied)  # the programs next to them are not counted
+            parts.append(f"made {count} fresh notebook copies in my-notebooks/")
         if self.outdated:
             names = ", ".join(_short(name) for name in self.outdated)
             parts.append(
@@ -70,6 +71,10 @@ class ResetReport:
 
     kept_in: Path | None
     copied: int
+
+
+def _notebooks(relatives: list[str]) -> int:
+    return sum(1 for name in relatives if name.endswith(".ipynb"))
 
 
 def _short(relative: str) -> str:
@@ -218,7 +223,7 @@ def reset(
                 shutil.move(str(path), str(kept_in / path.name))
         (copy / MANIFEST).unlink(missing_ok=True)
     report = sync(source, copy)
-    return ResetReport(kept_in=kept_in, copied=len(report.copied))
+    return ResetReport(kept_in=kept_in, copied=_notebooks(report.copied))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,10 +64,17 @@ $(HUB_STAMP): $(STAMP) pyproject.toml
 # is off here (`make app` is the Voila page): it re-enables traitlets' deprecation warnings.
 LAB_QUIET := --ServerApp.log_level=WARN --LabApp.log_level=WARN \
 	--ServerApp.jpserver_extensions=voila.server_extension=False
+# No nagging: `?reset` starts from a fresh workspace (only $(START) opens, not every earlier tab
+# with its own kernel); kernels talk over local sockets (ipc), so ipykernel has no "running over
+# TCP without encryption" to warn about (their socket files go to the Jupyter runtime dir, whose
+# path must stay under ~60 characters: socket paths are limited to 107 bytes); a saved notebook
+# keeps a hint, not a dead widget view.
+LAB_CALM := --KernelManager.transport=ipc \
+	--ContentsManager.pre_save_hook=helpers.working_copy.forget_widget_views
 lab: $(STAMP)
 	@ACS_LAB_WORKING_COPY="$(abspath $(WORK))" $(BIN)/python -m helpers.working_copy sync
-	cd "$(WORK)" && $(BIN)/jupyter lab --LabApp.default_url="/lab/tree/$(START)" \
-		--port=$(LAB_PORT) $(LAB_QUIET) $(ROOT_FLAG) $(LAB_ARGS)
+	cd "$(WORK)" && $(BIN)/jupyter lab --LabApp.default_url="/lab/tree/$(START)?reset" \
+		--port=$(LAB_PORT) $(LAB_QUIET) $(LAB_CALM) $(ROOT_FLAG) $(LAB_ARGS)
 
 # Fresh copies of every lesson; the learner's previous ones move to my-notebooks/previous-copies/.
 lab-reset: $(STAMP)

@@ -14,6 +14,10 @@ API (kept small so other lessons can add their own):
 * ``grade(exercise_id, client, *, admin=None, **answers) -> Check`` - the plain function; tests
   use it. ``admin`` defaults to the admin client of ``client``'s backend (None on Azure).
 * ``check(exercise_id, client, **answers) -> None`` - the thin view: prints ``grade(...).line``.
+* ``begin(exercise_id, client, **given) -> None`` - run by the lesson just before an exercise: it
+  notes which identities exist already and what the setup cell handed out (``identity=member``),
+  so the check accepts only the learner's own, later action (a *new* identity, *this* member's
+  token revoked, *this* leaver deleted), never something the lesson did earlier.
 * ``@exercise("10-teams")`` registers a new grader ``fn(client, admin, **answers) -> Check``.
 * ``EXERCISES`` - the registered ids, in lesson order.
 
@@ -29,12 +33,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from azure.communication.identity import CommunicationUserIdentifier
+from azure.core.exceptions import HttpResponseError
 
 from helpers.i18n import N_, _
 from helpers.identity import LabError, describe_error
 from helpers.tokens import TokenFormatError, decode_token, parse_expires_on
 
-__all__ = ["EXERCISES", "Check", "check", "exercise", "grade"]
+__all__ = ["EXERCISES", "Check", "begin", "check", "exercise", "grade"]
 
 DONE, NOT_YET = "✓", "✗"
 
@@ -80,13 +85,76 @@ def _admin_of(client: Any) -> Any:
     return backend.admin() if backend is not None else None
 
 
-def grade(exercise_id: str, client: Any, *, admin: Any = None, **answers: Any) -> Check:
-    """Check one exercise against the service; never raises for a wrong or missing answer."""
+def _known(exercise_id: str) -> None:
     if exercise_id not in _GRADERS:
         raise KeyError(f"no exercise {exercise_id!r}; known: {', '.join(EXERCISES)}")
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What existed when an exercise began: every identity id, and what the setup cell gave."""
+
+    existing: frozenset[str]
+    given: dict[str, str | None]
+
+
+_STARTED: dict[str, _Start] = {}
+
+
+class _NotStarted(Exception):
+    """The lesson's `exercises.begin(...)` cell has not run in this kernel."""
+
+
+_RUN_BEGIN_FIRST = N_(
+    "Run the cell that starts this exercise (exercises.begin) first, then your answer again."
+)
+
+
+def _namespace_ids() -> set[str]:
+    """Identity ids the notebook's own variables hold (on Azure, the only list there is)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the lab
+        return set()
+    shell = get_ipython()
+    found: set[str] = set()
+    for value in shell.user_ns.values() if shell is not None else ():
+        for item in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(item, CommunicationUserIdentifier):
+                found.add(item.properties["id"])
+    return found
+
+
+def begin(exercise_id: str, client: Any, *, admin: Any = None, **given: Any) -> None:
+    """Note what exists before an exercise, so its check can tell the learner's own action
+    from the lesson's earlier ones; `given` names what the setup cell made (identity, token)."""
+    _known(exercise_id)
+    admin = admin if admin is not None else _admin_of(client)
+    existing = _namespace_ids()
+    if admin is not None:
+        existing |= {row["id"] for row in admin.identities()}
+    _STARTED[exercise_id] = _Start(
+        frozenset(existing),
+        {name: _identity_id(value) or _token_text(value) for name, value in given.items()},
+    )
+    print(_("Exercise ready: the check looks only at what you do from here on."))
+
+
+def _started(exercise_id: str) -> _Start:
+    start = _STARTED.get(exercise_id)
+    if start is None:
+        raise _NotStarted
+    return start
+
+
+def grade(exercise_id: str, client: Any, *, admin: Any = None, **answers: Any) -> Check:
+    """Check one exercise against the service; never raises for a wrong or missing answer."""
+    _known(exercise_id)
     admin = admin if admin is not None else _admin_of(client)
     try:
         return _GRADERS[exercise_id](client, admin, **answers)
+    except _NotStarted:
+        return _not_yet(_(_RUN_BEGIN_FIRST))
     except LabError as err:
         return _not_yet(_("The service refused the check: {error}").format(error=err))
     except Exception as err:  # the checker must answer in one line, whatever it was given
@@ -185,6 +253,9 @@ _NOTHING_YET_TOKEN = N_(
 _NOTHING_YET_IDENTITY = N_(
     "Nothing to check yet: assign the result of client.create_user() to the variable."
 )
+_MADE_BEFORE = N_(
+    "That identity existed before the exercise began: make a new one with client.create_user()."
+)
 _NOT_AN_IDENTITY = N_(
     "That is not an identity yet: assign the result of client.create_user() to the variable."
 )
@@ -231,6 +302,8 @@ def _create_identity(client: Any, admin: Any, *, identity: Any = None) -> Check:
     identity_id = _identity_id(identity)
     if identity_id is None:
         return _not_yet(_(_NOT_AN_IDENTITY))
+    if identity_id in _started("02-create").existing:
+        return _not_yet(_(_MADE_BEFORE))
     if admin is None:
         # On Azure the only proof that an identity exists is that it can get a token.
         client.get_token(CommunicationUserIdentifier(identity_id), ["chat"])
@@ -283,6 +356,8 @@ def _identity_and_token_in_one_request(
         return _not_yet(_(_NOT_AN_IDENTITY))
     if text is None:
         return _not_yet(_(_NOT_A_TOKEN))
+    if identity_id in _started("04-together").existing:
+        return _not_yet(_(_MADE_BEFORE))
     seen = _inspect(admin, text)
     problem = _token_problem(seen, identity_id)
     if problem:
@@ -342,6 +417,18 @@ def _revoke_then_refused(client: Any, admin: Any, *, identity: Any = None, old_t
         return _not_yet(_(_NOT_A_TOKEN))
     if identity_id is None:
         return _not_yet(_(_NOT_AN_IDENTITY))
+    given = _started("06-revoke").given
+    if identity_id != given.get("identity"):
+        return _not_yet(
+            _(
+                "That is not the exercise's member: revoke the tokens of the member that the "
+                "cell above the exercise made."
+            )
+        )
+    if text != given.get("token"):
+        return _not_yet(
+            _("old_token should be member_token, the token the cell above the exercise issued.")
+        )
     if admin is None:
         return _not_yet(
             _(
@@ -380,15 +467,22 @@ def _deleted_cannot_get_tokens(client: Any, admin: Any, *, identity: Any = None)
     identity_id = _identity_id(identity)
     if identity_id is None:
         return _not_yet(_(_NOT_AN_IDENTITY))
+    if identity_id != _started("07-delete").given.get("identity"):
+        return _not_yet(
+            _("That is not the exercise's leaver: delete the identity the cell above it made.")
+        )
     if admin is not None:
         row = _listed(admin, identity_id)
         if row is not None and not row.get("deletedAt"):
             return _not_yet(_("The identity still exists: delete it with client.delete_user."))
-    # The proof the docs promise: a deleted identity can't get new tokens.
+    # The proof the docs promise: a deleted identity can't get new tokens. `begin` saw this id
+    # made by the lesson, so a 404 now means it was deleted, not that it never existed.
     try:
         client.get_token(CommunicationUserIdentifier(identity_id), ["chat"])
-    except Exception:  # any refusal is the expected outcome here
-        return _done(_("The identity is deleted: the service refuses to issue it a token."))
+    except HttpResponseError as err:
+        if err.status_code == 404:
+            return _done(_("The identity is deleted: the service refuses to issue it a token."))
+        raise
     return _not_yet(_("The service still issues tokens to that identity: delete it first."))
 
 

@@ -4,7 +4,9 @@ The docs' Python quickstart ("Quickstart: Create and manage access tokens", sect
 code") shows the program's console output. ``DOCS_OUTPUT`` holds those lines; ids, times and
 tokens differ on every run, so the comparison is about each line's **format**, not its values.
 
-    report = compare_with_docs(text_the_quickstart_printed)
+    recording = record_output()     # a cell before the program: keep a copy of what it prints
+    printed = recording.stop()      # a cell after it
+    report = compare_with_docs(printed)
     report.ok          # every line has the docs' format
     print(report)      # one line per docs line: ✓ or ✗, the docs' line shape, your line
 
@@ -16,12 +18,20 @@ articles/communication-services/quickstarts/identity/includes/access-tokens/acce
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from itertools import zip_longest
 
 from helpers.i18n import _
 
-__all__ = ["DOCS_OUTPUT", "LINE_SHAPES", "QUICKSTART_DE", "QUICKSTART_EN", "compare_with_docs"]
+__all__ = [
+    "DOCS_OUTPUT",
+    "LINE_SHAPES",
+    "QUICKSTART_DE",
+    "QUICKSTART_EN",
+    "compare_with_docs",
+    "record_output",
+]
 
 QUICKSTART_EN = (
     "https://learn.microsoft.com/en-us/azure/communication-services/quickstarts/identity/"
@@ -159,3 +169,33 @@ def compare_with_docs(printed: str) -> Comparison:
         ok = shape is not None and line is not None and bool(shape.pattern.match(line))
         lines.append(LineMatch(number, None if shape is None else shape.label, line, ok))
     return Comparison(tuple(lines))
+
+
+class Recording:
+    """Everything printed to stdout since `record_output()`, still shown as usual (a tee).
+
+    The quickstart cell stays the plain program (no `%%capture` line), so it runs as saved.
+    """
+
+    def __init__(self) -> None:
+        self._shown = sys.stdout
+        self._kept: list[str] = []
+        sys.stdout = self
+
+    def write(self, text: str) -> int:
+        self._kept.append(text)
+        return self._shown.write(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._shown, name)  # flush, isatty, encoding, ... as the real stream
+
+    def stop(self) -> str:
+        """Stop recording (stdout is the real stream again) and return what was printed."""
+        if sys.stdout is self:
+            sys.stdout = self._shown
+        return "".join(self._kept)
+
+
+def record_output() -> Recording:
+    """Start keeping a copy of what the next cells print, for `compare_with_docs`."""
+    return Recording()

@@ -164,6 +164,11 @@ class TokenAnatomy:
             return None
         return self.expires_at - (now or datetime.now(timezone.utc))
 
+    @staticmethod
+    def headers() -> tuple[str, str, str]:
+        """The column titles of `rows()`, in the learner's language."""
+        return (_("Claim"), _("Value"), _("Meaning"))
+
     def rows(self) -> list[tuple[str, str, str]]:
         """(claim, value, plain-English meaning) for each claim, in the token's own order."""
         table = []

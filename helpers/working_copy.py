@@ -7,6 +7,14 @@ the learner's work. `reset` puts fresh copies in place and moves the old ones as
 
     python -m helpers.working_copy sync     # what `make lab` runs: copy what's missing, report
     python -m helpers.working_copy reset    # what `make lab-reset` runs: fresh copies, old kept
+
+A copy opens unchanged in the lab: it carries the `language_info` this machine's kernel reports
+(JupyterLab would otherwise rewrite it on opening and mark the notebook changed), and it is
+signed as trusted (no "Notebook ... is not trusted" in the terminal). The exercises' solution
+files (`solutions/*.py`, loaded with `%load`) and lesson 08's `issue-access-tokens.py` are copied
+next to their notebooks.
+`forget_widget_views` is the lab's save hook (`make lab`): a saved copy keeps, where a form was,
+a one-line hint to run the cell again instead of "Error displaying widget: model not found".
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from helpers.atomic import write_atomic
+from helpers.i18n import N_, available_languages, translations
 from helpers.lessons import LESSONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +56,8 @@ class SyncReport:
         """One line for the console (empty when there is nothing to say)."""
         parts = []
         if self.copied:
-            parts.append(f"made {len(self.copied)} fresh notebook copies in my-notebooks/")
+            count = _notebooks(self.copied)  # the programs next to them are not counted
+            parts.append(f"made {count} fresh notebook copies in my-notebooks/")
         if self.outdated:
             names = ", ".join(_short(name) for name in self.outdated)
             parts.append(
@@ -65,6 +75,10 @@ class ResetReport:
     copied: int
 
 
+def _notebooks(relatives: list[str]) -> int:
+    return sum(1 for name in relatives if name.endswith(".ipynb"))
+
+
 def _short(relative: str) -> str:
     return relative.removesuffix(".ipynb")
 
@@ -74,15 +88,66 @@ def _digest(path: Path) -> str:
 
 
 def originals(source: Path | None = None) -> list[Path]:
-    """Every tutorial notebook below `source` (editions in sub-folders too), as relative paths."""
+    """Every tutorial notebook and program (solutions, 08's script) below `source`, editions in
+    sub-folders too, as relative paths."""
     source = source or ORIGINALS
     found = []
-    for path in sorted(source.rglob("*.ipynb")):
+    candidates = [*source.rglob("*.ipynb"), *source.rglob("*.py")]
+    for path in sorted(candidates):
         relative = path.relative_to(source)
         if any(part.startswith(".") for part in relative.parts):
             continue  # .ipynb_checkpoints and the like
         found.append(relative)
     return found
+
+
+def kernel_language_info() -> dict:
+    """The `language_info` this machine's python3 kernel reports (ipykernel's own table)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    return json.loads(json.dumps(IPythonKernel.language_info))
+
+
+def _copy_file(original: Path, target: Path, language_info: dict) -> None:
+    """Copy one file; a notebook gets this machine's language_info and a trust signature."""
+    if original.suffix != ".ipynb":
+        shutil.copy2(original, target)
+        return
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    try:
+        nb = nbformat.read(original, as_version=4)
+    except (ValueError, KeyError, AttributeError, nbformat.ValidationError):
+        # Not a notebook nbformat can read: copied as it is, so the lab shows the learner the
+        # same error the original gives (nothing is invented or repaired here).
+        shutil.copy2(original, target)
+        return
+    nb.metadata["language_info"] = language_info
+    NotebookNotary().sign(nb)  # the same signature store the lab server reads
+    text = nbformat.writes(nb)
+    write_atomic(target, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+FORM_HINT = N_("(This form is not saved with the notebook: run the cell to show it again.)")
+
+
+def forget_widget_views(model: dict, path: str = "", **_ignored) -> None:
+    """Jupyter's pre-save hook: a saved notebook keeps no widget views or widget state (they
+    can't be shown after a restart); each form's output becomes a hint to run its cell again."""
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    nb = model["content"]
+    nb.get("metadata", {}).pop("widgets", None)
+    folder = Path(path).parent.name
+    language = folder if folder in available_languages() else available_languages()[0]
+    hint = translations(language).gettext(FORM_HINT)
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data = output.get("data")
+            if isinstance(data, dict) and WIDGET_VIEW in data:
+                output["data"] = {"text/plain": hint}
 
 
 def _read_manifest(copy: Path) -> dict[str, str]:
@@ -119,13 +184,14 @@ def sync(source: Path | None = None, copy: Path | None = None) -> SyncReport:
     copy.mkdir(parents=True, exist_ok=True)
     manifest = _read_manifest(copy)
     report = SyncReport()
+    language_info = kernel_language_info()
     for relative in originals(source):
         key = relative.as_posix()
         original, target = source / relative, copy / relative
         digest = _digest(original)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(original, target)
+            _copy_file(original, target, language_info)
             manifest[key] = digest
             report.copied.append(key)
         elif key not in manifest:
@@ -156,7 +222,7 @@ def reset(
                 shutil.move(str(path), str(kept_in / path.name))
         (copy / MANIFEST).unlink(missing_ok=True)
     report = sync(source, copy)
-    return ResetReport(kept_in=kept_in, copied=len(report.copied))
+    return ResetReport(kept_in=kept_in, copied=_notebooks(report.copied))
 
 
 def main(argv: list[str] | None = None) -> int:

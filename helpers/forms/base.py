@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from helpers import identity as lab
-from helpers.i18n import _
+from helpers.i18n import N_, _
 
 from .render import (
     render_busy,
@@ -19,6 +19,18 @@ from .render import (
     render_token,
 )
 from .session import LabSession, shared_session
+
+# The service states a lifetime error in English only; the form explains it in the learner's
+# language and still quotes the service (the lesson's point: this is what Azure answers).
+_LIFETIME_RULE = N_("A token lives 1 to 24 hours: choose 60 to 1440 minutes, then try again.")
+
+
+def _explained(error: lab.LabError) -> str:
+    if error.hint is None and "ExpiresInMinutes" in error.message:
+        return _("{message} The service said: {said}").format(
+            message=_(_LIFETIME_RULE), said=error.message
+        )
+    return str(error)
 
 
 class _Form(widgets.VBox):
@@ -94,7 +106,7 @@ class _Form(widgets.VBox):
         except Exception as err:
             # describe_error gives LabErrors back unchanged and makes anything else one line.
             lab_error = lab.describe_error(err, self.client)
-            self.last_error = str(lab_error)
+            self.last_error = _explained(lab_error)
             self.last_call = lab_error.call or self.last_call
             self.status.value = ""
             self.error.value = render_error(self.last_error)

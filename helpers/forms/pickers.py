@@ -15,7 +15,8 @@ from .render import _esc
 from .session import LabSession
 
 _WIDE = widgets.Layout(width="95%")
-_DESCRIPTION_STYLE = {"description_width": "110px"}
+# Wide enough for the longest label in every language ("oder ID einfügen").
+_DESCRIPTION_STYLE = {"description_width": "135px"}
 
 
 _NO_IDENTITY = N_("— none yet: create one, or paste an id below —")

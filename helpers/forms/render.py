@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from helpers import identity as lab
-from helpers.i18n import _
-from helpers.tokens import TokenFormatError, decode_token, describe_duration
+from helpers.i18n import N_, _
+from helpers.tokens import TokenAnatomy, TokenFormatError, decode_token, describe_duration
 
 # --------------------------------------------------------------------------- rendering
 
@@ -78,7 +78,7 @@ def render_anatomy(token: str) -> str:
         for c, v, m in rows
     )
     summary = _("What's inside the token (decoded, signature not checked)")
-    head = "".join(f"<th>{_esc(name)}</th>" for name in (_("Claim"), _("Value"), _("Meaning")))
+    head = "".join(f"<th>{_esc(name)}</th>" for name in TokenAnatomy.headers())
     return f"<details><summary>{summary}</summary><table><tr>{head}</tr>{body}</table></details>"
 
 
@@ -98,6 +98,29 @@ def render_token(issued: lab.IssuedToken, reveal: bool = False, now: datetime | 
 
 
 _STATUS_COLOURS = {"valid": "#1b7f3b"}
+# The local service explains a status in English; the form says it in the learner's language.
+_STATUS_REASONS = {
+    "valid": N_("The token is signed by this resource and has not expired or been revoked."),
+    "revoked": N_("The identity's tokens were revoked after this token was issued."),
+    "expired": N_("The token's expiry time has passed."),
+    "identityDeleted": N_(
+        "The identity the token belongs to has been deleted (or the local service was reset)."
+    ),
+    "otherResource": N_("The token was issued for a different Communication Services resource."),
+    "badSignature": N_("The token's signature does not match this resource's signing key."),
+    "malformed": N_("The token is not a three-part JWT with ACS claims."),
+}
+_TEAMS_VALID = N_(
+    "A Teams user's token, signed by this resource; it expires with the Entra ID token it was "
+    "exchanged for."
+)
+
+
+def _reason(check: lab.TokenCheck) -> str:
+    if check.status == "valid" and (check.identity_id or "").startswith("8:orgid:"):
+        return _(_TEAMS_VALID)
+    known = _STATUS_REASONS.get(check.status)
+    return _(known) if known else check.reason
 
 
 def render_check(label: str, check: lab.TokenCheck | None) -> str:
@@ -109,7 +132,7 @@ def render_check(label: str, check: lab.TokenCheck | None) -> str:
     colour = _STATUS_COLOURS.get(check.status, "#b00020")
     return (
         f"<div>{_esc(label)}: <b style='color:{colour}'>{_esc(check.status)}</b>"
-        f" — {_esc(check.reason)}</div>"
+        f" — {_esc(_reason(check))}</div>"
     )
 
 

@@ -154,6 +154,16 @@ def test_a_failed_call_shows_what_was_sent(client, session):
         run_in_a_code_cell(line, client)
 
 
+def test_the_lifetime_error_is_explained_in_the_learners_language(client, session, monkeypatch):
+    monkeypatch.setenv("ACS_LAB_LANGUAGE", "de")
+    session.remember_identity(lab.create_identity(client).id)
+    form = forms.IssueTokenForm(client, session)
+    form.minutes.value = 30
+    form.issue_button.click()
+    assert form.last_error.startswith("Ein Token ist 1 bis 24 Stunden gültig")
+    assert "ExpiresInMinutes value 30 is invalid" in form.last_error  # the service, quoted
+
+
 def test_input_refused_before_sending_shows_no_code(client, session):
     form = forms.IssueTokenForm(client, session)
     form.issue_button.click()  # no identity: nothing is sent

@@ -63,11 +63,25 @@ def test_anatomy_table_lists_claims_and_survives_garbage():
 
 
 def test_check_line_says_status_and_reason_or_why_not_available():
+    # A status the lab knows is explained in the learner's language, not the service's English.
     valid = lab.TokenCheck("valid", "All good.", available=True)
-    assert "valid" in render_check("Token", valid) and "All good." in render_check("Token", valid)
+    assert "valid" in render_check("Token", valid)
+    assert "has not expired or been revoked" in render_check("Token", valid)
+    odd = lab.TokenCheck("someNewStatus", "The service says so.", available=True)
+    assert "The service says so." in render_check("Token", odd)
     azure = lab.TokenCheck("unknown", "Azure has no token-introspection API.", available=False)
     assert "Azure has no token-introspection API." in render_check("Token", azure)
     assert render_check("Token", None) == ""
+
+
+def test_check_line_in_german_explains_the_status_in_german(monkeypatch):
+    monkeypatch.setenv("ACS_LAB_LANGUAGE", "de")
+    revoked = lab.TokenCheck("revoked", "The identity's tokens were revoked ...", available=True)
+    line = render_check("Token", revoked)
+    assert "widerrufen, nachdem dieses Token ausgestellt wurde" in line
+    assert "were revoked" not in line
+    teams = lab.TokenCheck("valid", "A Teams user's token ...", True, identity_id="8:orgid:x")
+    assert "Teams-Benutzers" in render_check("Token", teams)
 
 
 def test_connection_view_names_the_backend_and_says_the_key_is_hidden():

@@ -10,7 +10,6 @@ import inspect
 from datetime import timedelta
 
 import pytest
-from azure.communication.identity import CommunicationUserIdentifier
 
 from helpers import exercises
 from helpers.lessons import WITH_PRACTICE
@@ -51,8 +50,11 @@ def test_every_checker_says_not_yet_for_the_untouched_placeholder(client, admin,
     assert "Nothing to check yet" in line
 
 
-def test_check_prints_exactly_one_line(client, admin, identity, capsys, monkeypatch):
+def test_check_prints_exactly_one_line(client, admin, capsys, monkeypatch):
     monkeypatch.setattr(exercises, "_admin_of", lambda _client: admin)
+    exercises.begin("02-create", client)
+    identity = client.create_user()
+    capsys.readouterr()
     exercises.check("02-create", client, identity=identity)
     assert capsys.readouterr().out == "✓ The service lists your new identity.\n"
 
@@ -60,23 +62,71 @@ def test_check_prints_exactly_one_line(client, admin, identity, capsys, monkeypa
 # --------------------------------------------------------------------------- 02
 
 
-def test_02_a_created_identity_passes(client, admin, identity):
-    one_line(exercises.grade("02-create", client, admin=admin, identity=identity), ok=True)
+@pytest.fixture(autouse=True)
+def fresh_start():
+    """Every test starts with no exercise begun, as a new kernel does."""
+    exercises._STARTED.clear()
+    yield
+    exercises._STARTED.clear()
 
 
-def test_02_a_deleted_identity_fails(client, admin, identity):
+def begin(exercise_id, client, admin, **given):
+    exercises.begin(exercise_id, client, admin=admin, **given)
+
+
+def test_begin_prints_one_line(client, admin, capsys):
+    begin("02-create", client, admin)
+    assert capsys.readouterr().out.count("\n") == 1
+
+
+def test_without_begin_the_check_says_to_run_it(client, admin, identity):
+    line = one_line(exercises.grade("02-create", client, admin=admin, identity=identity), False)
+    assert "exercises.begin" in line
+
+
+def test_02_an_identity_made_after_begin_passes(client, admin):
+    begin("02-create", client, admin)
+    mine = client.create_user()
+    one_line(exercises.grade("02-create", client, admin=admin, identity=mine), ok=True)
+
+
+@pytest.mark.parametrize("backend", ["local", "azure"])
+def test_02_the_lessons_earlier_identity_fails(client, admin, backend, monkeypatch):
+    # `my_identity = identity`: the lesson's identity, made before the exercise began. On Azure
+    # the notebook's variables are the record of what existed.
+    which = admin if backend == "local" else AZURE
+    identity = client.create_user()
+    monkeypatch.setattr(exercises, "_namespace_ids", lambda: {identity.properties["id"]})
+    begin("02-create", client, which)
+    line = one_line(exercises.grade("02-create", client, admin=which, identity=identity), False)
+    assert "existed before the exercise began" in line
+
+
+def test_02_an_earlier_identity_not_in_a_variable_fails_on_the_local_service(client, admin):
+    earlier = client.create_user().properties["id"]  # e.g. an id copied from a form
+    begin("02-create", client, admin)
+    line = one_line(exercises.grade("02-create", client, admin=admin, identity=earlier), False)
+    assert "existed before" in line
+
+
+def test_02_a_deleted_identity_fails(client, admin):
+    begin("02-create", client, admin)
+    identity = client.create_user()
     client.delete_user(identity)
     line = one_line(exercises.grade("02-create", client, admin=admin, identity=identity), False)
     assert "deleted" in line
 
 
 def test_02_a_made_up_id_fails(client, admin):
+    begin("02-create", client, admin)
     made_up = "8:acs:" + admin.health()["resourceId"] + "_0000"
     line = one_line(exercises.grade("02-create", client, admin=admin, identity=made_up), False)
     assert "no identity with that id" in line
 
 
-def test_02_on_azure_the_identity_is_proven_by_a_token(client, identity):
+def test_02_on_azure_the_identity_is_proven_by_a_token(client):
+    begin("02-create", client, AZURE)
+    identity = client.create_user()
     one_line(exercises.grade("02-create", client, admin=AZURE, identity=identity), ok=True)
 
 
@@ -128,6 +178,29 @@ def test_03_a_revoked_token_fails_with_a_hint(client, admin, identity):
     assert "revoked" in line
 
 
+def test_03_the_lessons_earlier_token_fails(client, admin, identity):
+    # `my_token = token_result`: the lesson's token for its own identity, not for `learner`.
+    lesson_identity = client.create_user()
+    token_result = client.get_token(lesson_identity, ["chat", "voip.join"])
+    for exercise_id in ("03-scopes", "03-expiry"):
+        line = one_line(
+            exercises.grade(
+                exercise_id, client, admin=admin, identity=identity, token=token_result
+            ),
+            ok=False,
+        )
+        assert "different identity" in line
+
+
+def test_03_the_first_exercises_token_fails_the_second(client, admin, identity):
+    # `my_chat_token = my_token`: chat and voip.join, 24 hours.
+    my_token = client.get_token(identity, ["chat", "voip.join"])
+    line = one_line(
+        exercises.grade("03-expiry", client, admin=admin, identity=identity, token=my_token), False
+    )
+    assert "chat and nothing else" in line
+
+
 def test_03_text_that_is_not_a_token_fails(client, admin, identity):
     line = one_line(
         exercises.grade("03-expiry", client, admin=admin, identity=identity, token="hello"), False
@@ -139,13 +212,27 @@ def test_03_text_that_is_not_a_token_fails(client, admin, identity):
 
 
 def test_04_one_request_passes(client, admin):
+    begin("04-together", client, admin)
     user, token = client.create_user_and_token(
         ["chat", "voip"], token_expires_in=timedelta(hours=2)
     )
     one_line(exercises.grade("04-together", client, admin=admin, identity=user, token=token), True)
 
 
+def test_04_a_pair_made_before_the_exercise_fails(client, admin):
+    # `my_identity, my_token = identity_2, token_2`, had the lesson made a fitting pair earlier.
+    user, token = client.create_user_and_token(
+        ["chat", "voip"], token_expires_in=timedelta(hours=2)
+    )
+    begin("04-together", client, admin)
+    line = one_line(
+        exercises.grade("04-together", client, admin=admin, identity=user, token=token), False
+    )
+    assert "existed before the exercise began" in line
+
+
 def test_04_two_requests_fail(client, admin):
+    begin("04-together", client, admin)
     user = client.create_user()
     token = client.get_token(user, ["chat", "voip"], token_expires_in=timedelta(hours=2))
     line = one_line(
@@ -155,6 +242,7 @@ def test_04_two_requests_fail(client, admin):
 
 
 def test_04_wrong_lifetime_fails(client, admin):
+    begin("04-together", client, admin)
     user, token = client.create_user_and_token(["chat", "voip"])
     line = one_line(
         exercises.grade("04-together", client, admin=admin, identity=user, token=token), False
@@ -217,51 +305,107 @@ def test_05_a_refresher_that_raises_gives_one_line(client, admin, identity):
 # --------------------------------------------------------------------------- 06
 
 
-def test_06_revoking_passes_and_keeps_the_identity(client, admin, identity):
-    old = client.get_token(identity, ["voip"])
-    grade = exercises.grade
-    line = one_line(
-        grade("06-revoke", client, admin=admin, identity=identity, old_token=old), ok=False
-    )
+@pytest.fixture
+def member(client, admin):
+    """The exercise's setup cell: a member with a token, then `exercises.begin`."""
+    member, member_token = client.create_user_and_token(["voip"])
+    begin("06-revoke", client, admin, identity=member, token=member_token)
+    return member, member_token
+
+
+def grade_06(client, admin, identity, old_token):
+    return exercises.grade("06-revoke", client, admin=admin, identity=identity, old_token=old_token)
+
+
+def test_06_revoking_passes_and_keeps_the_identity(client, admin, member):
+    identity, old = member
+    line = one_line(grade_06(client, admin, identity, old), ok=False)
     assert "revoke_tokens" in line
     client.revoke_tokens(identity)
-    one_line(grade("06-revoke", client, admin=admin, identity=identity, old_token=old), ok=True)
+    one_line(grade_06(client, admin, identity, old), ok=True)
 
 
-def test_06_deleting_instead_of_revoking_fails(client, admin, identity):
-    old = client.get_token(identity, ["voip"])
+def test_06_the_lessons_earlier_revoked_identity_fails(client, admin, member):
+    # `member, member_token = identity, token_result`: revoked earlier in the lesson.
+    identity, token_result = client.create_user_and_token(["voip"])
+    client.revoke_tokens(identity)
+    line = one_line(grade_06(client, admin, identity, token_result), ok=False)
+    assert "not the exercise's member" in line
+
+
+def test_06_another_token_of_the_member_fails(client, admin, member):
+    # A token issued after the revocation, or before it by someone else: not member_token.
+    identity, _old = member
+    client.revoke_tokens(identity)
+    other = client.get_token(identity, ["voip"])
+    line = one_line(grade_06(client, admin, identity, other), ok=False)
+    assert "member_token" in line
+
+
+def test_06_deleting_instead_of_revoking_fails(client, admin, member):
+    identity, old = member
     client.delete_user(identity)
-    line = one_line(
-        exercises.grade("06-revoke", client, admin=admin, identity=identity, old_token=old), False
-    )
+    line = one_line(grade_06(client, admin, identity, old), ok=False)
     assert "deleted" in line and "revoke_tokens" in line
 
 
-def test_06_on_azure_says_it_cannot_tell(client, identity):
-    old = client.get_token(identity, ["voip"])
+def test_06_on_azure_says_it_cannot_tell(client):
+    identity, old = client.create_user_and_token(["voip"])
+    begin("06-revoke", client, AZURE, identity=identity, token=old)
     client.revoke_tokens(identity)
-    line = one_line(
-        exercises.grade("06-revoke", client, admin=AZURE, identity=identity, old_token=old), False
-    )
+    line = one_line(grade_06(client, AZURE, identity, old), ok=False)
     assert "local service" in line
 
 
 # --------------------------------------------------------------------------- 07
 
 
+@pytest.fixture
+def leaver(client, admin):
+    """The exercise's setup cell: `leaver = client.create_user()`, then `exercises.begin`."""
+    leaver = client.create_user()
+    begin("07-delete", client, admin, identity=leaver)
+    return leaver
+
+
 @pytest.mark.parametrize("backend", ["local", "azure"])
-def test_07_deleted_identity_cannot_get_tokens(client, admin, identity, backend):
+def test_07_deleted_identity_cannot_get_tokens(client, admin, leaver, backend):
     which = admin if backend == "local" else AZURE
-    line = one_line(exercises.grade("07-delete", client, admin=which, identity=identity), False)
+    line = one_line(exercises.grade("07-delete", client, admin=which, identity=leaver), False)
     assert "delete" in line
-    client.delete_user(identity)
-    one_line(exercises.grade("07-delete", client, admin=which, identity=identity), ok=True)
+    client.delete_user(leaver)
+    one_line(exercises.grade("07-delete", client, admin=which, identity=leaver), ok=True)
 
 
-def test_07_accepts_an_id_string(client, admin):
-    raw = client.create_user().properties["id"]
-    client.delete_user(CommunicationUserIdentifier(raw))
+def test_07_accepts_an_id_string(client, admin, leaver):
+    client.delete_user(leaver)
+    raw = leaver.properties["id"]
     one_line(exercises.grade("07-delete", client, admin=admin, identity=raw), ok=True)
+
+
+@pytest.mark.parametrize("backend", ["local", "azure"])
+def test_07_an_id_that_never_existed_fails(client, admin, leaver, backend):
+    # `leaver = "8:acs:not-a-real-identity"`: the service refuses it too, but nothing was deleted.
+    which = admin if backend == "local" else AZURE
+    for made_up in ("8:acs:not-a-real-identity", leaver.properties["id"] + "0"):
+        line = one_line(
+            exercises.grade("07-delete", client, admin=which, identity=made_up), ok=False
+        )
+        assert "not the exercise's leaver" in line
+
+
+def test_07_the_lessons_earlier_deleted_identity_fails(client, admin, leaver):
+    # `leaver = identity`: deleted earlier in the lesson, not in the exercise.
+    identity = client.create_user()
+    client.delete_user(identity)
+    line = one_line(exercises.grade("07-delete", client, admin=admin, identity=identity), False)
+    assert "not the exercise's leaver" in line
+
+
+def test_07_revoking_instead_of_deleting_fails(client, admin, leaver):
+    client.revoke_tokens(leaver)
+    line = one_line(exercises.grade("07-delete", client, admin=admin, identity=leaver), False)
+    assert "still exists" in line
 
 
 # --------------------------------------------------------------------------- 10

@@ -1,10 +1,10 @@
 """The exercises as a learner meets them, run with nbclient on copies of lessons 02-07 and 10.
 
-* Without the solution cells, every checker says ✗ (a checker that can't fail proves nothing).
-* With the learner's own answer typed into the exercise cell (the solution's code, as a learner
-  would write it) and the solution cells gone, every checker says ✓.
-
-nbval already runs the notebooks *with* their solutions on every commit.
+* Run All with nothing typed: the solutions stay unloaded (`# %load solutions/...` is a comment
+  until the learner deletes the `# `), and every checker says ✗.
+* Each solution file typed into its exercise cell, as a learner would: every checker says ✓. So
+  every solution is proven on every commit, although no notebook ever runs one by itself.
+* The German edition loads its own solution files (German comments, the same code).
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ from nbclient import NotebookClient
 
 from helpers.lessons import LESSONS as ALL_LESSONS
 
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
 LESSONS = [entry.path() for entry in ALL_LESSONS if entry.practice]
+EVERY_NOTEBOOK = sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(NOTEBOOKS.glob("*/*.ipynb"))
 CHECK_CALL = re.compile(r'^exercises\.check\(".+\)$', re.M)
+LOAD = re.compile(r"^# %load (solutions/[\w.-]+\.py)$")
 
 
 def tags(cell) -> list[str]:
@@ -43,34 +47,79 @@ def checker_lines(nb) -> list[str]:
     return lines
 
 
-def without_solutions(path: Path):
+def solution_files(nb, folder: Path) -> dict[str, Path]:
+    """Exercise cell id -> the solution file its `# %load` cell (the next solution) names."""
+    found, exercise = {}, None
+    for cell in nb.cells:
+        if "exercise" in tags(cell):
+            exercise = cell.id
+        if "solution" in tags(cell):
+            match = LOAD.fullmatch(cell.source.strip())
+            assert match, f"solution cell {cell.id} does not load its file: {cell.source!r}"
+            assert exercise is not None, f"solution cell {cell.id} comes before any exercise"
+            found[exercise] = folder / match.group(1)
+            exercise = None
+    return found
+
+
+def checker_output(nb) -> list[str]:
+    """Every line printed by a cell that runs an exercise checker (or could: any `exercises.`)."""
+    return [
+        line
+        for cell in nb.cells
+        if cell.cell_type == "code" and "exercises." in cell.source
+        for out in cell.outputs
+        for line in out.get("text", "").splitlines()
+    ]
+
+
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.relative_to(NOTEBOOKS).stem)
+def test_no_stored_run_all_output_says_done(path):
+    # The stored outputs come from Run All (tools.refresh_notebooks) and nbval re-proves them on
+    # every commit: with nothing typed, no checker may say ✓, in any lesson or edition.
     nb = nbformat.read(path, as_version=4)
-    nb.cells = [c for c in nb.cells if "solution" not in tags(c)]
-    return nb
+    assert not [line for line in checker_output(nb) if line.startswith("✓")]
+    for cell in nb.cells:
+        if "solution" in tags(cell):
+            assert cell.source.startswith("# %load "), cell.id
+            assert not cell.outputs and not cell.metadata.get("jupyter"), cell.id
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_every_checker_says_not_yet_when_the_solution_is_left_out(path):
-    nb = without_solutions(path)
+def test_every_edition_loads_a_solution_file_with_the_same_code(path):
+    english = solution_files(nbformat.read(path, as_version=4), path.parent)
+    assert english
+    for language_folder in sorted(p for p in NOTEBOOKS.iterdir() if (p / path.name).exists()):
+        translated = solution_files(
+            nbformat.read(language_folder / path.name, as_version=4), language_folder
+        )
+        assert list(translated) == list(english)
+        for cell_id, file in translated.items():
+            code = [line for line in file.read_text().splitlines() if not line.startswith("#")]
+            same = [
+                line for line in english[cell_id].read_text().splitlines()
+                if not line.startswith("#")
+            ]  # fmt: skip
+            assert code == same, file
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_run_all_with_nothing_typed_every_checker_says_not_yet(path):
+    nb = nbformat.read(path, as_version=4)
     run(nb, path.parent)
     lines = checker_lines(nb)
     assert lines, "no checker ran"
     assert all(line.startswith("✗ ") for line in lines), lines
+    assert not [line for line in checker_output(nb) if line.startswith("✓")]
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_every_checker_says_done_for_the_learners_own_answer(path):
-    original = nbformat.read(path, as_version=4)
-    answers = {}
-    for i, cell in enumerate(original.cells):
-        if "exercise" in tags(cell):
-            solution = original.cells[i + 3]
-            assert "solution" in tags(solution)
-            answers[cell.id] = CHECK_CALL.sub("", solution.source).strip()
-    nb = without_solutions(path)
+def test_every_solution_typed_into_its_exercise_makes_its_checker_say_done(path):
+    nb = nbformat.read(path, as_version=4)
+    answers = solution_files(nb, path.parent)
     for cell in nb.cells:
         if cell.get("id") in answers:
-            cell.source = answers[cell.id]
+            cell.source = CHECK_CALL.sub("", answers[cell.id].read_text()).strip()
     run(nb, path.parent)
     lines = checker_lines(nb)
     assert len(lines) == len(answers)

@@ -125,7 +125,6 @@ def test_nbval_fails_when_a_stored_output_is_wrong(tmp_path):
 
 PRACTICE = set(WITH_PRACTICE)
 LESSONS_WITH_PRACTICE = [p for p in TUTORIAL if p.name[:2] in PRACTICE]
-SOLUTION_MARKER = "# ✓\n"
 CHECK_CALL = re.compile(r'^exercises\.check\("(?P<id>[\w-]+)", lab_client(, \w+=\w+)*\)$', re.M)
 
 
@@ -134,7 +133,7 @@ def tags_of(cell: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("path", LESSONS_WITH_PRACTICE, ids=lambda p: p.stem)
-def test_every_exercise_is_followed_by_its_check_and_a_collapsed_solution(path):
+def test_every_exercise_is_followed_by_its_check_and_a_solution_loaded_on_request(path):
     cells = load(path)["cells"]
     exercise_at = [i for i, c in enumerate(cells) if "exercise" in tags_of(c)]
     assert exercise_at, "no cell tagged exercise"
@@ -145,12 +144,12 @@ def test_every_exercise_is_followed_by_its_check_and_a_collapsed_solution(path):
         assert check["id"].startswith(path.name[:2]), check["id"]
         assert cells[i + 2]["cell_type"] == "markdown"
         assert "solution" in tags_of(solution)
-        assert solution["metadata"].get("jupyter", {}).get("source_hidden") is True
-        # Collapsed, JupyterLab still shows the first line: it must not give the answer away.
-        assert source(solution).startswith(SOLUTION_MARKER)
-        # The solution runs the same check, so nbval proves the exercise solvable.
-        assert source(solution).rstrip().endswith(source(checker).strip())
-        assert "".join(solution["outputs"][-1]["text"]).splitlines()[-1].startswith("✓ ")
+        # Only a comment until the learner deletes the `# `: Run All never solves the exercise.
+        assert source(solution).strip() == f"# %load solutions/{check['id']}.py"
+        assert not solution["outputs"]
+        # The file runs the same check (tests/lessons proves it says ✓ on every commit).
+        loaded = (path.parent / "solutions" / f"{check['id']}.py").read_text()
+        assert loaded.rstrip().endswith(source(checker).strip())
         assert "".join(checker["outputs"][0]["text"]).startswith("✗ ")
     assert all(("exercise" in tags_of(c)) == (i in exercise_at) for i, c in enumerate(cells))
 
@@ -169,7 +168,5 @@ def test_practice_code_cells_hold_no_english_prose(path):
     for cell in code_cells(load(path)):
         text = source(cell)
         if "exercise" in tags_of(cell) or "quiz" in tags_of(cell) or CHECK_CALL.search(text):
-            # A solution's first line is only the marker JupyterLab shows when it is collapsed.
-            text = text.removeprefix(SOLUTION_MARKER) if "solution" in tags_of(cell) else text
             assert "#" not in text, f"a comment in a practice cell: {text}"
             assert not re.search(r"[\"'][A-Za-z]+[ :]", text), f"prose in a practice cell: {text}"

@@ -1,0 +1,6 @@
+# Eine Musterlösung: Führen Sie diese Zelle noch einmal aus (Umschalt+Eingabe), um sie
+# samt Prüfung auszuführen.
+my_identity, my_token = client.create_user_and_token(
+    ["chat", "voip"], token_expires_in=timedelta(hours=2)
+)
+exercises.check("04-together", lab_client, identity=my_identity, token=my_token)

@@ -1,0 +1,4 @@
+# Eine Musterlösung: Führen Sie diese Zelle noch einmal aus (Umschalt+Eingabe), um sie
+# samt Prüfung auszuführen.
+megan_token = client.get_token_for_teams_user(megan["access_token"], client_id, megan_object_id)
+exercises.check("10-teams", lab_client, token=megan_token, user_object_id=megan_object_id)

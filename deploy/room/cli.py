@@ -34,9 +34,8 @@ def isolation_line(room: Room) -> str:
 
     who = pwd.getpwuid(os.getuid()).pw_name
     why = "HUB_ACCOUNTS=off" if os.getuid() == 0 else "no root, so no per-attendee accounts"
-    return (
-        f"  Isolation: NONE between attendees' code: every server runs as {who} ({why})"
-        + (f"; opened to the network by {SHARED_OPT_IN}" if not room.loopback else "")
+    return f"  Isolation: NONE between attendees' code: every server runs as {who} ({why})" + (
+        f"; opened to the network by {SHARED_OPT_IN}" if not room.loopback else ""
     )
 
 

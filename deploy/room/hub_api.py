@@ -25,6 +25,7 @@ class Hub:
             raise RoomError(f"no room at {room}: start it with `make hub` first") from None
         self.api_url = info["api_url"]
         self.admin = info["admin"]
+        self.runtime = info.get("runtime") or ""
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"token {token}"
 

@@ -69,7 +69,8 @@ def private_folder(path: Path, uid: int, gid: int) -> Path:
     except FileExistsError:
         pass
     info = os.lstat(path)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or stat.S_IMODE(info.st_mode) != 0o700:
+    # (Jupyter adds the sticky bit to its runtime folder, so tmp cleaners leave it alone.)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o777 != 0o700:
         raise RoomError(
             f"{path} already exists and is not a private folder of uid {uid} (owner uid "
             f"{info.st_uid}, mode {stat.S_IMODE(info.st_mode):04o}): refusing to use it; "

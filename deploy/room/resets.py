@@ -127,6 +127,9 @@ def reset_room(room: Path) -> str:
     for name in people:
         hub.delete(name)
     gone = accounts.remove(room, [n for n in accounts.recorded(room) if n not in trainers])
+    for account in gone:  # their kernels' runtime folders: the next owner of the name starts clean
+        if hub.runtime:
+            shutil.rmtree(Path(hub.runtime) / account, ignore_errors=True)
     trainer_lab = ""
     for name in trainers:
         if attendee_home(room, name).exists():

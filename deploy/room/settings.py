@@ -198,30 +198,24 @@ def _ssl(environ) -> tuple[str, str]:
     return (str(Path(cert).resolve()), str(Path(key).resolve())) if cert else ("", "")
 
 
-def attendee_reach_problems(folder: Path) -> list[str]:
-    """Where attendees' accounts (uid != 0, not in our groups) can't reach the lab: every folder
-    from / down to the venv, the repository and the room needs o+x; the lab's code and the
-    notebooks o+r. One 'path (mode): fix' line each."""
+def attendee_reach_fixes(folder: Path) -> dict[str, list[Path]]:
+    """What attendees' accounts (not root, in no group of ours) lack to run the lab, as
+    {chmod mode: paths}: every folder from / down to the Python interpreter (and its standard
+    library), the venv, the repository and the room needs o+x (pass through, not list); the
+    interpreter, the lab's code, the notebooks and the `start` script also o+r."""
+    python = Path(sys.executable).resolve()
     needs: dict[Path, int] = {}
-    for target in (Path(sys.prefix), REPO, folder):
-        for parent in [target, *target.parents]:
+    for target in (python.parent, Path(sys.base_prefix), Path(sys.prefix), REPO, folder.parent):
+        for parent in [target, *target.parents]:  # the room folder itself: make_folders
             needs[parent] = needs.get(parent, 0) | stat.S_IXOTH
-    for readable in (
-        Path(sys.prefix),
-        Path(sys.executable).resolve(),
-        REPO / "start",
-        REPO / "helpers",
-        REPO / "notebooks",
-    ):
-        needs[readable] = needs.get(readable, 0) | stat.S_IROTH
-    problems = []
+    lab = (python, Path(sys.prefix), REPO / "start", REPO / "helpers", REPO / "notebooks")
+    for readable in lab:
+        needs[readable] = needs.get(readable, 0) | stat.S_IROTH | stat.S_IXOTH
+    fixes: dict[str, list[Path]] = {}
     for path, bits in sorted(needs.items()):
-        with_x = bits | (stat.S_IXOTH if path.is_dir() or path.name == "start" else 0)
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & with_x != with_x:
-            fix = "o+rx" if with_x & stat.S_IROTH else "o+x"
-            problems.append(f"{path} (mode {mode:04o}): chmod {fix} {path}")
-    return problems
+        if stat.S_IMODE(path.stat().st_mode) & bits != bits:
+            fixes.setdefault("o+rx" if bits & stat.S_IROTH else "o+x", []).append(path)
+    return fixes
 
 
 def trainer_homes(environ) -> list[Path]:
@@ -244,11 +238,12 @@ def lock_down(environ, folder: Path) -> list[str]:
                 f"attendees could list your home folder {home} (mode {mode:04o}): "
                 f"chmod o-r {home} first (o+x is enough if the lab lives inside it)"
             )
-    problems = attendee_reach_problems(folder)
-    if problems:
+    fixes = attendee_reach_fixes(folder)
+    if fixes:
+        command = "; ".join(f"chmod {m} {' '.join(map(str, ps))}" for m, ps in fixes.items())
         raise RoomError(
-            f"attendees' accounts can't reach the lab: {problems[0]}"
-            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+            f"attendees' accounts can't reach the lab's Python or files: `{command}` lets them "
+            "pass through (not list) those folders; make hub doesn't change them for you"
         )
     notes = []
     dotenv = REPO / ".env"
@@ -311,9 +306,14 @@ def prepare(environ=os.environ, *, check_port: bool = True) -> Room:
     )
     if room.password == room.admin_password:
         raise RoomError("HUB_PASSWORD must differ from the trainer's admin password")
-    info = {"url": room.url, "api_url": room.api_url, "admin": admin}
-    write_atomic(room.private / ROOM_FILE, json.dumps(info).encode(), mode=0o600)
+    _write_room_file(room)
     return room
+
+
+def _write_room_file(room: Room) -> None:
+    """What the trainer commands need to find the running hub (private, like the secrets)."""
+    info = {"url": room.url, "api_url": room.api_url, "admin": room.admin, "runtime": room.runtime}
+    write_atomic(room.private / ROOM_FILE, json.dumps(info).encode(), mode=0o600)
 
 
 def with_runtime(room: Room) -> Room:
@@ -325,4 +325,6 @@ def with_runtime(room: Room) -> Room:
 
     runtime = tempfile.mkdtemp(prefix="acs-room-")
     os.chmod(runtime, 0o711 if room.accounts else 0o700)
-    return replace(room, runtime=runtime)
+    room = replace(room, runtime=runtime)
+    _write_room_file(room)
+    return room

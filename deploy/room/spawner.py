@@ -9,13 +9,13 @@ import os
 from pathlib import Path
 
 from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, set_user_setuid
-from traitlets import Unicode
+from traitlets import HasTraits, Unicode
 
 from . import accounts
 from .layout import attendee_home, private_folder
 
 
-class _RoomSpawner:
+class _RoomSpawner(HasTraits):
     """What both spawners share: the room they belong to and the kernels' runtime folder."""
 
     room = Unicode(config=True, help="the room folder (HUB_ROOM)")

@@ -69,7 +69,11 @@ def apply(c, environ=os.environ) -> None:
     getattr(c, spawner.__name__).room = str(room)
     getattr(c, spawner.__name__).runtime = environ["HUB_RUNTIME"]
     c.SimpleLocalProcessSpawner.home_dir_template = str(room / ATTENDEES / "{username}")
-    c.Spawner.cmd = [str(REPO / "start"), str(BIN / "jupyterhub-singleuser")]
+    c.Spawner.cmd = [
+        str(REPO / "start"),
+        sys.executable,
+        str(Path(__file__).with_name("singleuser.py")),
+    ]
     c.Spawner.notebook_dir = str(room / ATTENDEES / "{username}" / COPY)
     c.Spawner.default_url = START_LESSON
     c.Spawner.environment = {  # a callable value is called with the attendee's spawner

@@ -264,3 +264,50 @@ def test_a_damaged_account_record_fails_closed(tmp_path):
     (tmp_path / "private" / hub_room.ACCOUNTS_FILE).write_text("[")
     with pytest.raises(hub_room.RoomError, match="accounts.json is damaged"):
         accounts.recorded(tmp_path)
+
+
+def test_an_attendees_server_starts_without_the_slow_optional_iri_checker():
+    """deploy/room/singleuser.py: jupyterhub-singleuser's imports, minus rfc3987_syntax (about
+    2 s of CPU per server start), and nothing else left out."""
+    import subprocess
+    import sys
+
+    script = configurer.Path(configurer.__file__).with_name("singleuser.py")
+    config = Config()
+    configurer.apply(config, {**_minimal_environment(), "HUB_RUNTIME": "/nowhere"})
+    assert config.Spawner.cmd[-1] == str(script)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(script), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "jupyterhub.singleuser" in imported and "jupyter_server.serverapp" in imported
+    assert "jsonschema._format" in imported  # the validator is there...
+    # ...without its grammar-building IRI checker (the failed attempt itself is listed too).
+    assert "rfc3987_syntax.syntax_helpers" not in imported and "lark" not in imported
+
+
+def _minimal_environment() -> dict[str, str]:
+    return {
+        "HUB_ROOM": "/srv/room",
+        "HUB_PORT": "8000",
+        "HUB_INTERNAL_PORT": "8001",
+        "HUB_PROXY_API_PORT": "8002",
+        "HUB_PROXY_COMMAND": "/bin/true",
+        "HUB_PASSWORD": "workshop-pw",
+        "HUB_ADMIN_PASSWORD": "x" * 32,
+        "HUB_ADMIN": "trainer",
+        "HUB_TRAINER_TOKEN": "t" * 64,
+        "HUB_ACCOUNTS": "yes",
+    }
+
+
+def test_apply_with_accounts_runs_servers_as_the_attendees_account():
+    config = Config()
+    configurer.apply(config, {**_minimal_environment(), "HUB_RUNTIME": "/run/r"})
+    assert config.JupyterHub.spawner_class.__name__ == "AccountSpawner"
+    assert config.AccountSpawner.room == "/srv/room" and config.AccountSpawner.runtime == "/run/r"
+    assert "--allow-root" not in config.Spawner.args  # the server never runs as root

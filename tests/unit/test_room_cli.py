@@ -311,3 +311,27 @@ def test_apply_with_accounts_runs_servers_as_the_attendees_account():
     assert config.JupyterHub.spawner_class.__name__ == "AccountSpawner"
     assert config.AccountSpawner.room == "/srv/room" and config.AccountSpawner.runtime == "/run/r"
     assert "--allow-root" not in config.Spawner.args  # the server never runs as root
+
+
+# -- before a root room opens -------------------------------------------------------------------
+
+
+def test_a_room_with_accounts_refuses_a_trainer_home_others_can_list(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o755)
+    with pytest.raises(hub_room.RoomError, match=r"could list your home folder .* chmod o-r"):
+        hub_room.settings.lock_down({"HOME": str(home)}, tmp_path / "room")
+
+
+def test_folders_attendees_cannot_pass_through_are_named_with_the_fix(tmp_path):
+    closed = tmp_path / "closed"
+    (closed / "inside").mkdir(parents=True)
+    closed.chmod(0o700)
+    fixes = hub_room.settings.attendee_reach_fixes(closed / "inside" / "room")
+    assert closed in fixes["o+x"]
+    assert closed / "inside" not in fixes.get("o+x", [])  # 0755 already: nothing to fix
+    closed.chmod(0o711)
+    assert closed not in hub_room.settings.attendee_reach_fixes(closed / "inside" / "room").get(
+        "o+x", []
+    )

@@ -18,6 +18,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -157,6 +158,85 @@ def test_notebook_08_runs_for_every_attendee_at_once(attendees):
         assert cells, f"{name}: notebook 08 has no code cells"
         assert failures(cells) == [], f"{name}: {failures(cells)}"
         assert "local ACS Identity service" in cells[0].text, cells[0].text
+
+
+CHROMIUM = os.environ.get("ACS_LAB_CHROMIUM", "/usr/bin/chromium")
+# The state of lesson 08 in an attendee's JupyterLab, from the page alone (no app object exposed).
+LESSON_STATE_JS = """
+() => {
+  const dialog = [...document.querySelectorAll('.jp-Dialog')].map(d => d.textContent).join(' ');
+  const prompts = [...document.querySelectorAll(
+      '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')]
+      .map(p => p.textContent.trim());
+  const indicator = document.querySelector(
+      '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+  const outputs = [...document.querySelectorAll(
+      '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')].map(o => o.textContent);
+  return {dialog, prompts, status: indicator && indicator.getAttribute('data-status'),
+          outputs: outputs.join('\\n')};
+}
+"""
+
+
+def _lesson_state(page, what: str, ready, timeout: float = 240) -> dict:
+    """Poll the page until `ready(state)`; a "Select Kernel" dialog at any moment fails."""
+    deadline = time.monotonic() + timeout
+    state: dict = {}
+    while time.monotonic() < deadline:
+        state = page.evaluate(LESSON_STATE_JS)
+        assert "Select Kernel" not in state["dialog"], f"kernel chooser while {what}"
+        if ready(state):
+            return state
+        page.wait_for_timeout(300)
+    pytest.fail(f"timed out while {what}: {state}")
+
+
+def _menu(page, top: str, item: str) -> None:
+    page.locator(".lm-MenuBar-item", has_text=top).first.click()
+    page.locator(".lm-Menu-itemLabel").get_by_text(item, exact=True).click()
+
+
+def test_three_attendees_sign_in_in_chromium_and_run_lesson_08(room, attendees):
+    """As a person would: the hub's login form in Chromium, then lesson 08 from the Run menu in
+    their own JupyterLab, with no kernel chooser in front of it and no error in any output."""
+    settings, _ = room
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            for name in PEOPLE:
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                page.set_default_timeout(120_000)
+                page.goto(f"{settings.url}hub/login")
+                page.fill("input[name=username]", name)
+                page.fill("input[name=password]", PASSWORD)
+                page.click("#login_submit")
+                page.wait_for_url(f"**/user/{name}/lab/**")
+                page.goto(f"{settings.url}user/{name}/lab/tree/08-run-the-code.ipynb")
+                _lesson_state(page, "opening lesson 08", lambda s: s["status"] == "idle")
+                page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
+                page.keyboard.press("Escape")
+                _menu(page, "Edit", "Clear Outputs of All Cells")  # so old counts can't pass
+                _lesson_state(page, "clearing", lambda s: set(s["prompts"]) == {"[ ]:"})
+                _menu(page, "Run", "Run All Cells")
+                done = _lesson_state(
+                    page,
+                    "running lesson 08",
+                    lambda s: (
+                        s["status"] == "idle"
+                        and s["prompts"]
+                        and s["prompts"] == [f"[{i}]:" for i in range(1, len(s["prompts"]) + 1)]
+                    ),
+                )
+                assert "Traceback" not in done["outputs"], done["outputs"][-2000:]
+                assert "local ACS Identity service" in done["outputs"]
+                page.context.close()
+        finally:
+            browser.close()
 
 
 ISOLATION_PROBE = """

@@ -114,6 +114,9 @@ def room_secrets(room: Path) -> dict[str, str]:
     """The room's generated passwords and trainer token, made once and kept (0600, in the 0700
     private folder) so a restart doesn't change the password already on the whiteboard."""
     path = private_dir(room) / SECRETS_FILE
+    earlier = room / SECRETS_FILE  # where rooms made before private/ kept them: same passwords
+    if earlier.exists() and not path.exists():
+        os.replace(earlier, path)
     if path.exists():
         try:
             data = json.loads(path.read_text())

@@ -49,6 +49,14 @@ def test_a_room_gets_generated_passwords_kept_private_and_stable_across_restarts
     assert first.url == f"http://127.0.0.1:{env['HUB_PORT']}/"
 
 
+def test_a_room_made_before_the_private_folder_keeps_its_passwords(env):
+    first = hub_room.prepare(env)
+    os.replace(first.private / hub_room.SECRETS_FILE, first.folder / hub_room.SECRETS_FILE)
+    again = hub_room.prepare(env)
+    assert (again.password, again.admin_password) == (first.password, first.admin_password)
+    assert not (first.folder / hub_room.SECRETS_FILE).exists()
+
+
 def test_the_room_repr_never_shows_a_password_or_the_token(env):
     room = hub_room.prepare(env)
     shown = repr(room)

@@ -21,7 +21,7 @@ HUB_PROXY_VERSION := 5.3.0
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab lab-reset test app stress lint format install clean-state help \
-	hub hub-attendees hub-reset-attendee hub-reset-room wheelhouse
+	hub hub-attendees hub-warm hub-reset-attendee hub-reset-room wheelhouse
 
 help:
 	@echo "make lab     - open JupyterLab on your working copy, my-notebooks/ (offline: local ACS service)"
@@ -29,8 +29,8 @@ help:
 	@echo "make test    - lint + every test: unit, service, forms, notebooks (nbval), browser"
 	@echo "make app     - the Identity console as a standalone page (Voila)"
 	@echo "make stress  - long load / fault / fuzz runs; prints a summary"
-	@echo "make hub     - a JupyterHub workshop room on this machine (HUB_PORT, HUB_PASSWORD, HUB_IP)"
-	@echo "make hub-attendees | hub-reset-attendee NAME=... | hub-reset-room - trainer controls"
+	@echo "make hub     - a JupyterHub workshop room (HUB_PORT, HUB_PASSWORD, HUB_IP, HUB_SSL_CERT/KEY)"
+	@echo "make hub-attendees | hub-warm NAMES=... | hub-reset-attendee NAME=... | hub-reset-room"
 	@echo "make wheelhouse - every wheel the lab needs in wheelhouse/, for installs with no network"
 
 install: $(STAMP)
@@ -110,6 +110,11 @@ hub-reset-attendee: $(HUB_STAMP)
 
 hub-reset-room: $(HUB_STAMP)
 	@$(BIN)/python -m deploy.room reset-room
+
+# Warm seats: the named attendees' servers started before they arrive (names from the list).
+hub-warm: $(HUB_STAMP)
+	@test -n "$(NAMES)" || { echo 'which seats? make hub-warm NAMES="ada grace"'; exit 2; }
+	@$(BIN)/python -m deploy.room warm $(NAMES)
 
 # Every wheel the lab needs (and the lab itself, and setuptools for `pip install -e .`), for a
 # room without network: pip install --no-index --find-links wheelhouse acs-identity-lab

@@ -1,13 +1,18 @@
 """A workshop room at full size: N attendees at the same moment, through the real hub and proxy.
 
-    .venv/bin/python -m benchmarks.bench_room [--attendees 20]
+    .venv/bin/python -m benchmarks.bench_room [--attendees 20] [--warm] [--background-load 2]
 
 Starts `jupyterhub` (deploy/jupyterhub_config.py, configurable-http-proxy) in a temporary room
-on free ports. Then N simulated attendees (deploy.attendee), released together by a barrier,
-each sign in on the login form, start their server and run every code cell of notebook 08 in a
-kernel over the websocket. Prints: how many succeeded, p50/p95 seconds from the barrier to a
-finished run, memory per attendee (proportional set size of their server and kernel - the local
-ACS service runs inside the kernel), and the hub's start time. Everything is stopped afterwards.
+on free ports, as `make hub` would (as root: one system account per attendee). With --warm the
+seats are prepared first, as the trainer guide tells trainers to (`make hub-warm NAMES=...`:
+each attendee's server started before people arrive). With --background-load N, N CPU-bound
+processes run beside the room for the whole measurement (a busy machine). Then N simulated
+attendees (deploy.attendee), released together by a barrier, each sign in on the login form,
+start (or find) their server and run every code cell of notebook 08 in a kernel over the
+websocket. Prints: the load average, how many succeeded, p50/p95 seconds from the barrier to a
+finished run, CPU and memory per attendee (proportional set size of their server and kernel -
+the local ACS service runs inside the kernel), and the hub's start time. Everything is stopped
+afterwards, and the accounts the room made are removed.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import asyncio
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -99,26 +105,59 @@ def one_attendee(url, name, start, measured, results, errors):
         measured.wait()
 
 
+BUSY = "while True:\n    pass\n"  # one CPU-bound process of the background load
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attendees", type=int, default=20)
+    parser.add_argument(
+        "--warm", action="store_true", help="start every seat's server before people arrive"
+    )
+    parser.add_argument(
+        "--background-load",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N CPU-bound processes beside the room while it is measured",
+    )
     args = parser.parse_args(argv)
     n = args.attendees
+    print(f"load average before the run: {load_average()} ({os.cpu_count()} cores)")
     folder = Path(tempfile.mkdtemp(prefix="acs-bench-room-"))
     env = {**os.environ, "HUB_ROOM": str(folder), "HUB_PASSWORD": PASSWORD}
     env["HUB_PORT"] = str(hub_room.free_port())
     env.pop("ACS_EMULATOR_HOME", None)
-    room = hub_room.prepare(env)
-    log = open(folder / "hub.log", "w")  # noqa: SIM115 - open while the hub runs
+    try:
+        room = hub_room.with_runtime(hub_room.prepare(env))
+    except hub_room.RoomError as err:
+        print(f"bench_room: {err}", file=sys.stderr)
+        return 2
+    print(hub_room.cli.isolation_line(room).strip())
+    log = open(room.private / "hub.log", "w")  # noqa: SIM115 - open while the hub runs
     process = hub_room.start(room, stdout=log, stderr=log)
+    busy: list[subprocess.Popen] = []
     try:
         hub_start = hub_room.wait_until_up(room, process, timeout=120)
         print(f"hub start: {hub_start:.1f} s (process start to login page through the proxy)")
+        names = [f"attendee-{i:02d}" for i in range(1, n + 1)]
+        if args.warm:
+            warming = time.monotonic()
+            print(hub_room.warm(room.folder, names), end="")
+            print(f" in {time.monotonic() - warming:.1f} s (before people arrive)")
+        for _ in range(args.background_load):
+            busy.append(subprocess.Popen([sys.executable, "-c", BUSY]))
+        if busy:
+            time.sleep(5)  # let the load be there before the room arrives
+            print(f"background load: {len(busy)} CPU-bound processes; load {load_average()}")
         start = threading.Barrier(n + 1)
         measured = threading.Barrier(n + 1)
         results: dict[str, float] = {}
         errors: dict[str, str] = {}
-        names = [f"attendee-{i:02d}" for i in range(1, n + 1)]
         threads = [
             threading.Thread(
                 target=one_attendee, args=(room.url, name, start, measured, results, errors)
@@ -164,14 +203,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"max {max(pss):.0f} MB; RSS median {statistics.median(rss):.0f} MB"
             )
             print(f"room total PSS: {sum(pss):.0f} MB for {len(pss)} attendees")
+        print(f"load average at the end: {load_average()}")
         measured.wait()
         for thread in threads:
             thread.join(60)
     finally:
+        for worker in busy:
+            worker.kill()
+            worker.wait()
         stopping = time.monotonic()
         left = hub_room.stop(room, process, timeout=120)
         stopped = time.monotonic() - stopping
         log.close()
+        if room.accounts:
+            hub_room.accounts.remove(room.folder, list(hub_room.accounts.recorded(room.folder)))
     print(
         f"hub stop (Ctrl+C) with every server: {stopped:.1f} s; "
         f"{len(left)} processes had to be killed"

@@ -1,129 +1,53 @@
-"""deploy/z2jh/values.yaml sets only keys that the Zero to JupyterHub chart accepts, with the types
-it accepts, and keeps the room's isolation, culling and resource limits.
+"""deploy/z2jh/values.yaml against the Zero to JupyterHub chart's real values schema.
 
-Kubernetes can't run here, so the facts below are read from the chart's published values schema,
-`jupyterhub/values.schema.yaml` of jupyterhub/zero-to-jupyterhub-k8s at tag 4.3.2 (the chart
-version the values file names; it ships JupyterHub 5.4.3). Only the keys this values file relies
-on are written down, each with the JSON types the schema allows; "closed" marks objects whose
-schema says `additionalProperties: false`, so a misspelled key there is an error, as helm says.
+The chart ships a JSON schema that `helm install` checks the merged values against (the chart's
+defaults with ours on top). The schema and the defaults of the chart version the values file
+names are vendored in deploy/z2jh/chart-<version>/ (SOURCE.md says where from), and this test
+does what helm does with them, with `jsonschema`. Kubernetes itself can't run here.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
+from deploy import room as hub_room
+
 ROOT = Path(__file__).resolve().parents[2]
 VALUES = ROOT / "deploy" / "z2jh" / "values.yaml"
-CHART_VERSION = "4.3.2"
-
-# Facts from the chart 4.3.2 values schema: dotted key -> allowed JSON types.
-TYPES = {
-    "hub": {"object"},
-    "hub.config": {"object"},
-    "singleuser": {"object"},
-    "singleuser.image": {"object"},
-    "singleuser.image.name": {"string"},
-    "singleuser.image.tag": {"string"},
-    "singleuser.defaultUrl": {"string", "null"},
-    "singleuser.extraEnv": {"object", "array"},
-    "singleuser.storage": {"object"},
-    "singleuser.storage.type": {"string"},  # enum below
-    "singleuser.storage.capacity": {"string", "null"},
-    "singleuser.storage.homeMountPath": {"string"},
-    "singleuser.networkPolicy": {"object"},
-    "singleuser.networkPolicy.enabled": {"boolean"},
-    "singleuser.memory": {"object"},
-    "singleuser.memory.limit": {"number", "string", "null"},
-    "singleuser.memory.guarantee": {"number", "string", "null"},
-    "singleuser.cpu": {"object"},
-    "singleuser.cpu.limit": {"number", "null"},
-    "singleuser.cpu.guarantee": {"number", "null"},
-    "singleuser.startTimeout": {"integer", "null"},
-    "cull": {"object"},
-    "cull.enabled": {"boolean"},
-    "cull.timeout": {"integer", "null"},
-    "cull.every": {"integer", "null"},
-    "cull.users": {"boolean", "null"},
-    "cull.maxAge": {"integer", "null"},
-}
-ENUMS = {"singleuser.storage.type": {"dynamic", "static", "none"}}
-# additionalProperties: false in the schema (the top level too): only listed children allowed.
-CLOSED = {
-    "",
-    "hub",
-    "singleuser",
-    "singleuser.image",
-    "singleuser.storage",
-    "singleuser.networkPolicy",
-    "singleuser.memory",
-    "singleuser.cpu",
-    "cull",
-}
-# (`hub` also requires `baseUrl`, which the chart's own values.yaml sets to "/": helm checks
-# the merged values, so a values file need not repeat it. We set the others ourselves.)
-REQUIRED = {
-    "singleuser.image": {"name", "tag"},
-    "singleuser.storage": {"type", "homeMountPath"},
-    "cull": {"enabled"},
-}
-# hub.config: closed too, but with patternProperties `^[A-Z].*$` -> object with
-# additionalProperties: true (traitlets config of a class: any trait name passes the schema).
-CLASS_CONFIG = re.compile(r"^[A-Z].*$")
-OPEN = {"singleuser.extraEnv"}  # additionalProperties: true
+CHART_VERSION = re.search(r"--version (\S+)", VALUES.read_text()).group(1)
+CHART = ROOT / "deploy" / "z2jh" / f"chart-{CHART_VERSION}"
 
 
-def json_type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+def merged(defaults: dict, ours: dict) -> dict:
+    """Helm's coalescing of a values file onto the chart's defaults: maps merge key by key,
+    anything else replaces, and a null removes the chart's key."""
+    out = copy.deepcopy(defaults)
+    for key, value in ours.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
-def schema_problems(values: dict) -> list[str]:
-    """Every way `values` breaks the facts above, as 'key: what is wrong' lines."""
-    problems = []
-
-    def walk(path: str, value) -> None:
-        kind = json_type(value)
-        if path:
-            allowed = TYPES.get(path)
-            if allowed is None:
-                problems.append(f"{path}: not a key the chart {CHART_VERSION} schema knows")
-                return
-            # JSON Schema: an integer is a number too.
-            if kind not in allowed and not (kind == "integer" and "number" in allowed):
-                problems.append(f"{path}: {kind}, the schema allows {sorted(allowed)}")
-                return
-            if path in ENUMS and value not in ENUMS[path]:
-                problems.append(f"{path}: {value!r} is not one of {sorted(ENUMS[path])}")
-        missing = REQUIRED.get(path, set()) - set(value or {}) if kind == "object" else set()
-        problems.extend(f"{path}.{key}: required by the schema" for key in sorted(missing))
-        if kind != "object" or path in OPEN:
-            return
-        for key, child in value.items():
-            child_path = f"{path}.{key}" if path else key
-            if path == "hub.config":
-                if not CLASS_CONFIG.match(key) or json_type(child) != "object":
-                    problems.append(f"{child_path}: hub.config keys are class names -> objects")
-                continue  # pass-through traitlets config
-            if path in CLOSED or path == "":
-                walk(child_path, child)
-
-    walk("", values)
-    return problems
+def schema_errors(ours: dict) -> list[str]:
+    """What `helm install` would refuse: one 'where: what' line per schema error."""
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    return sorted(
+        f"{'.'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
+        for error in validator.iter_errors(merged(defaults, ours))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,28 +55,38 @@ def values() -> dict:
     return yaml.safe_load(VALUES.read_text())
 
 
-def test_the_values_file_names_the_chart_version_its_keys_are_checked_against():
+def test_the_chart_schema_of_the_named_version_is_vendored_with_its_source():
+    assert (CHART / "values.schema.json").is_file() and (CHART / "values.yaml").is_file()
+    source = (CHART / "SOURCE.md").read_text()
+    assert f"tag `{CHART_VERSION}`" in source
     assert f"chart {CHART_VERSION}" in VALUES.read_text()
-    assert f"--version {CHART_VERSION}" in VALUES.read_text()
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema.Draft7Validator.check_schema(schema)
 
 
-def test_every_key_the_values_file_sets_is_in_the_chart_schema_with_its_type(values):
-    assert schema_problems(values) == []
+def test_the_chart_defaults_alone_pass_their_own_schema():
+    assert schema_errors({}) == []
+
+
+def test_the_values_file_passes_the_chart_schema(values):
+    assert schema_errors(values) == []
 
 
 @pytest.mark.parametrize(
     ("broken", "expected"),
     [
-        ({"singleuser": {"memry": {"limit": "1G"}}}, "singleuser.memry: not a key"),
-        ({"cull": {"enabled": "yes"}}, "cull.enabled: string"),
-        ({"cull": {"timeout": 60}}, "cull.enabled: required"),
-        ({"singleuser": {"storage": {"type": "nfs", "homeMountPath": "/h"}}}, "not one of"),
-        ({"singleuser": {"image": {"name": "x", "tag": 1}}}, "singleuser.image.tag: integer"),
-        ({"hub": {"config": {"authenticator_class": "x"}}}, "class names"),
+        ({"singleuser": {"memry": {"limit": "1G"}}}, "'memry' was unexpected"),
+        ({"cull": {"enabled": "yes"}}, "cull.enabled: 'yes' is not of type 'boolean'"),
+        ({"singleuser": {"storage": {"type": "nfs"}}}, "singleuser.storage.type: 'nfs' is not"),
+        ({"singleuser": {"image": {"tag": 1}}}, "singleuser.image.tag: 1 is not of type"),
+        ({"hub": {"config": {"authenticator_class": "x"}}}, "hub.config"),
+        ({"singleuser": {"networkPolicy": {"enabled": "on"}}}, "is not of type 'boolean'"),
     ],
 )
-def test_the_check_catches_what_helm_would_refuse(broken, expected):
-    assert any(expected in line for line in schema_problems(broken)), schema_problems(broken)
+def test_the_check_catches_what_helm_would_refuse(values, broken, expected):
+    errors = schema_errors(merged(values, broken))
+    assert any(expected in line for line in errors), errors
 
 
 def test_kubernetes_gives_each_attendee_the_same_isolated_lab_as_make_hub(values):
@@ -164,6 +98,7 @@ def test_kubernetes_gives_each_attendee_the_same_isolated_lab_as_make_hub(values
     env = single["extraEnv"]
     home = single["storage"]["homeMountPath"]
     assert single["storage"]["type"] == "dynamic"  # one volume per attendee
+    assert single["networkPolicy"]["enabled"] is True
     assert env["ACS_EMULATOR_HOME"].startswith(home + "/")  # own service state, on own volume
     assert env["ACS_LAB_WORKING_COPY"].startswith(home + "/")
     assert hub_config["KubeSpawner"]["notebook_dir"] == env["ACS_LAB_WORKING_COPY"]
@@ -173,7 +108,6 @@ def test_kubernetes_gives_each_attendee_the_same_isolated_lab_as_make_hub(values
 
 
 def test_the_one_machine_hub_and_kubernetes_agree_on_names_and_culling(values):
-    config = (ROOT / "deploy" / "jupyterhub_config.py").read_text()
     pattern = values["hub"]["config"]["Authenticator"]["username_pattern"]
-    assert f'r"{pattern}"' in config
-    assert "HUB_CULL_IDLE', '3600'" in config and values["cull"]["timeout"] == 3600
+    assert pattern == hub_room.NAME_PATTERN.pattern
+    assert values["cull"]["timeout"] == hub_room.DEFAULT_CULL_IDLE

@@ -21,7 +21,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from helpers.emulator.state import write_atomic
+from helpers.atomic import write_atomic
 
 from .layout import ACCOUNTS_FILE, RoomError, check_name, private_dir
 

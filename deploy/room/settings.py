@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.emulator.state import write_atomic
+from helpers.atomic import write_atomic
 
 from . import accounts
 from .layout import (

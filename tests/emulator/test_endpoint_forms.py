@@ -73,8 +73,11 @@ def make(cls, form: tuple[str, str, str | None]):
 
 @pytest.mark.parametrize("form", FORM_NAMES)
 def test_sync_client_works_in_every_form_and_a_wrong_key_is_refused(served, form):
-    user = make(CommunicationIdentityClient, forms(served, _key(served))[form]).create_user()
+    client = make(CommunicationIdentityClient, forms(served, _key(served))[form])
+    user = client.create_user()
     assert user.properties["id"].startswith("8:acs:")
+    # The sync client sends and signs the id percent-encoded: that verifies too.
+    assert client.get_token(user, ["chat"]).token
     with pytest.raises(ClientAuthenticationError) as info:
         make(CommunicationIdentityClient, forms(served, WRONG_KEY)[form]).create_user()
     assert info.value.status_code == 401 and info.value.error.code == "Denied"

@@ -308,6 +308,8 @@ MANAGED_IDENTITY: tuple[tuple[int, Entry], ...] = tuple(
         (403, "a resource other than Communication Services",
          "the local Entra ID mints tokens for the local service only"),
         (404, "any other path or method", "one line naming the one route it answers"),
+        (413, "a declared request body over 64 KiB (the endpoint takes a GET, no body)",
+         "answered before any body byte is read, so unauthenticated bodies hold no memory"),
     )
 )  # fmt: skip
 

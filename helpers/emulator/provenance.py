@@ -365,6 +365,23 @@ CHAT_ERRORS: tuple[Entry, ...] = (
            "threads keeps thread ids from being probed"),
     _error("a message id the thread does not have", chat.MessageNotFound, LAB,
            f"no answer is documented for a missing message ({CHAT_SPEC}: 200, 401, 403, 429, 503)"),
+    _error("a Chat REST operation the lab does not serve (adding or removing participants, read "
+           "receipts, typing notifications, updating the topic, editing or deleting a message), "
+           "by a token that may chat; the token is checked first, by the rules above",
+           chat.OperationNotServed, LAB,
+           f"these operations succeed on Azure ({CHAT_SPEC}); the local service leaves them out. "
+           "501 (RFC 9110 section 15.6.2: the server does not support the functionality) rather "
+           "than 404 or 405: neither SDK retries a 501 (azure-core RetryPolicyBase._SAFE_CODES; "
+           "@typespec/ts-http-runtime isExponentialRetryResponse, under "
+           "@azure/core-rest-pipeline), "
+           "the Python chat SDK shows it as HttpResponseError with this code and message, while "
+           "its error map turns 401 into ClientAuthenticationError and 404 into "
+           "ResourceNotFoundError, which would blame the credentials or the thread, and a 405 "
+           "would blame the request; code and message are the lab's"),
+    _error("any other path under /chat (after the token check)", chat.ChatPathNotFound, LAB,
+           f"no such path is in the REST spec ({CHAT_SPEC}); the chat API judges every /chat "
+           "request by its own token rules, so a chat token is never refused as a wrong "
+           "credential by the identity API's catch-all"),
     _error("`topic` or `content` missing or blank", chat.ChatValidationError, LAB,
            _400 + "; that they are required is documented (" + CHAT_SPEC + ")",
            "{field}: The {field} field is required. | {field}: The {field} field must not be "
@@ -646,7 +663,7 @@ def render_markdown() -> str:
         "",
         *_table(api_version_entries()),
         "",
-        "## Chat (`/chat/threads...`, helpers/emulator/chat/)",
+        "## Chat (`/chat/...`, helpers/emulator/chat/)",
         "",
         "### Chat answers",
         "",

@@ -123,7 +123,7 @@ def test_bad_paging_queries_are_400s(chat_service, alice, query, says):  # noqa:
         ("/chat/threads?api-version=" + "9" * 5000, 400, "UnsupportedApiVersion"),
         ("/chat/threads/%00/messages?api-version=" + CHAT_VERSION, 403, "Forbidden"),
         ("/chat/threads/" + "t" * 3000 + "?api-version=" + CHAT_VERSION, 403, "Forbidden"),
-        ("/chat/threads/x/nothing-here?api-version=" + CHAT_VERSION, 401, "Denied"),
+        ("/chat/threads/x/nothing-here?api-version=" + CHAT_VERSION, 404, "NotFound"),
     ],
 )
 def test_odd_targets_get_an_envelope(chat_service, alice, target, status, code):  # noqa: F811

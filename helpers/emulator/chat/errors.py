@@ -80,3 +80,25 @@ class MessageNotFound(AcsError):
 class ChatValidationError(AcsError):
     status = 400
     code = "ValidationError"
+
+
+class OperationNotServed(AcsError):
+    # 501, "the server does not support the functionality required" (RFC 9110 15.6.2): neither
+    # SDK retries it or reads it as a credential or missing-resource problem (see provenance.py).
+    status = 501
+    code = "NotImplemented"
+    message = (
+        "The local ACS service does not serve {operation}, {request}. It serves creating, "
+        "listing, getting and deleting threads, sending, listing and getting messages, and "
+        "listing participants; try this operation against an Azure Communication Services "
+        "resource."
+    )
+
+
+class ChatPathNotFound(AcsError):
+    status = 404
+    code = "NotFound"
+    message = (
+        "The chat API has no resource at this path; its paths start with /chat/threads "
+        "(see the Chat REST API reference)."
+    )

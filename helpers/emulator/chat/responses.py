@@ -45,6 +45,27 @@ LIMITS = {
 BYTE_LIMITED = ("content",)
 DEFAULT_PAGE = 100
 MESSAGE_TYPES = ("text", "html")
+# The Chat REST operations the lab does not serve, by path under a thread and verb (the REST
+# spec's paths, as both SDKs send them): each gets a 501 that names the SDK methods.
+NOT_SERVED = {
+    "": {"PATCH": "updating the thread (update_topic; JS updateTopic, updateProperties)"},
+    "/messages/([^/?]+)": {
+        "PATCH": "editing a message (update_message; JS updateMessage)",
+        "DELETE": "deleting a message (delete_message; JS deleteMessage)",
+    },
+    "/participants/:add": {"POST": "adding participants (add_participants; JS addParticipants)"},
+    "/participants/:remove": {
+        "POST": "removing a participant (remove_participant; JS removeParticipant)"
+    },
+    "/readReceipts": {
+        "POST": "sending a read receipt (send_read_receipt; JS sendReadReceipt)",
+        "GET": "listing read receipts (list_read_receipts; JS listReadReceipts)",
+    },
+    "/typing": {
+        "POST": "sending a typing notification (send_typing_notification; JS "
+        "sendTypingNotification)"
+    },
+}
 
 
 def _invalid(message: str, target: str) -> errors.ChatValidationError:
@@ -133,9 +154,10 @@ class ChatHandler(BaseHandler):
     api_versions = API_VERSIONS
     since = API_VERSIONS[0]
 
-    def initialize(self, service: Service, chat: ChatStore) -> None:
+    def initialize(self, service: Service, chat: ChatStore, not_served: dict) -> None:
         super().initialize(service)
         self.chat = chat
+        self.not_served = not_served
         self.caller: access.Caller | None = None
 
     def set_default_headers(self) -> None:
@@ -144,6 +166,17 @@ class ChatHandler(BaseHandler):
 
     def _authenticate(self) -> None:
         self.caller = access.caller(self.request.headers.get("Authorization", ""), self.svc)
+
+    def _other_verb(self, *args) -> None:
+        """A verb the route doesn't serve, once the token has passed (prepare): a Chat REST
+        operation the lab leaves out gets a 501 that names it, any other verb the usual 405."""
+        self.begin()
+        operation = self.not_served.get(self.request.method)
+        if operation is None:
+            raise acs_errors.MethodNotAllowed()
+        raise errors.OperationNotServed(errors.OperationNotServed.message.format(**operation))
+
+    get = post = put = patch = delete = head = options = _other_verb
 
     def json_body(self) -> dict:
         return _parse_object(self.body, self.request.headers.get("Content-Type", ""), True)
@@ -289,19 +322,44 @@ class ParticipantsHandler(ChatHandler):
         self.send_json(200, result)
 
 
+class UnknownChatPathHandler(ChatHandler):
+    """Any other path under /chat: the token first, as everywhere in the chat API (so a
+    learner's credentials are judged by the chat rules), then a 404 whatever the api-version."""
+
+    api_versioned = False
+
+    def _unknown(self, *args) -> None:
+        self.begin()
+        raise errors.ChatPathNotFound()
+
+    get = post = put = patch = delete = head = options = _unknown
+
+
 def install_chat(app: Application, service: Service) -> Application:
     """Add the chat routes to the identity service's Application (same endpoint and port);
-    the chat tables join the identity database. Returns `app`."""
-    args = {"service": service, "chat": ChatStore(service.store)}
+    every path under /chat is the chat API's. The chat tables join the identity database.
+    Returns `app`."""
+    store = ChatStore(service.store)
     thread = r"/chat/threads/([^/?]+)"
-    app.add_handlers(
-        r".*$",
-        [
-            (r"/chat/threads", ThreadsHandler, args),
-            (thread, ThreadHandler, args),
-            (thread + r"/messages", MessagesHandler, args),
-            (thread + r"/messages/([^/?]+)", MessageHandler, args),
-            (thread + r"/participants", ParticipantsHandler, args),
-        ],
-    )
+    served = {
+        "": ThreadHandler,
+        "/messages": MessagesHandler,
+        "/messages/([^/?]+)": MessageHandler,
+        "/participants": ParticipantsHandler,
+    }
+
+    def args(tail: str | None = None) -> dict:
+        # The request as the REST spec writes it, not as sent (no ids echoed back).
+        path = "/chat/threads/{chatThreadId}" + (tail or "").replace("([^/?]+)", "{chatMessageId}")
+        named = {
+            method: {"operation": operation, "request": f"{method} {path}"}
+            for method, operation in NOT_SERVED.get(tail, {}).items()
+        }
+        return {"service": service, "chat": store, "not_served": named}
+
+    routes = [(r"/chat/threads", ThreadsHandler, args())]
+    for tail in {**served, **NOT_SERVED}:
+        routes.append((thread + tail, served.get(tail, ChatHandler), args(tail)))
+    routes.append((r"/chat(?:/.*)?", UnknownChatPathHandler, args()))
+    app.add_handlers(r".*$", routes)
     return app

@@ -74,12 +74,12 @@ lab: $(STAMP)
 lab-reset: $(STAMP)
 	ACS_LAB_WORKING_COPY="$(abspath $(WORK))" $(BIN)/python -m helpers.working_copy reset
 
-# Tiers: tests/conftest.py marks every test by what it needs (service, kernel, browser, hub,
+# Tiers: conftest.py (root) marks every test by what it needs (service, kernel, browser, hub,
 # install, slow). `make check` is the quick loop; `make test` is everything, nbval over every
-# notebook included, on every core (xdist groups keep a notebook's cells, the browser suite and
-# the hub each on one worker), and names the slowest tests at the end.
+# notebook included, on every core (one file per worker at a time: a notebook's cells share a
+# kernel), the longest runs first, and names the slowest tests at the end.
 QUICK := not (kernel or browser or hub or install or slow)
-XDIST ?= -n auto --dist loadgroup --no-loadscope-reorder
+XDIST ?= -n auto --dist loadfile --no-loadscope-reorder
 
 check: $(DEV_STAMP)
 	$(BIN)/ruff check .

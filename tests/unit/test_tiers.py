@@ -1,4 +1,4 @@
-"""Test tiers: one hook (tests/conftest.py) marks every test; pyproject and the Makefile agree."""
+"""Test tiers: one hook (the root conftest.py) marks every test; pyproject and Makefile agree."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
-from tests import conftest
+import conftest
 
 try:
     import tomllib
@@ -38,9 +38,9 @@ def test_every_marker_the_hook_sets_is_declared_in_pyproject():
 
 
 def test_every_file_or_test_the_tables_name_exists():
-    for key in [*conftest.NEEDS_BY_MODULE, *conftest.NEEDS_BY_TEST, *conftest.GROUP_BY_MODULE]:
+    for key in [*conftest.NEEDS_BY_MODULE, *conftest.NEEDS_BY_TEST]:
         path, _, test = key.partition("::")
-        assert (ROOT / path).is_file(), f"{path} is gone: update tests/conftest.py"
+        assert (ROOT / path).is_file(), f"{path} is gone: update conftest.py"
         if test:
             assert re.search(rf"^def {test}\(", (ROOT / path).read_text(), re.M), key
 
@@ -53,6 +53,8 @@ def test_make_check_runs_the_quick_tier_and_make_test_everything_with_nbval():
     assert '-m "$(QUICK)"' in check and "ruff check" in check and "ruff format --check" in check
     test = makefile.split("\ntest:")[1].split("\n\n")[0]
     assert "--nbval" in test and '-m "' not in test and "--durations" in test
+    # A notebook's cells share one kernel: they must all run on the same xdist worker.
+    assert "--dist loadfile" in makefile
 
 
 def test_addopts_leave_the_cache_on_and_nbval_to_the_caller():
@@ -67,10 +69,3 @@ def test_a_new_file_is_classified_by_its_folder_and_its_fixtures():
     assert "service" in needs("tests/unit/test_new.py", "tmp_path", "client")
     assert needs("tests/unit/test_new.py", "tmp_path") == set()
     assert "kernel" in needs("notebooks/de/99-new.ipynb")
-
-
-def test_a_notebooks_cells_stay_on_one_worker_and_the_browser_suite_too():
-    assert conftest._group("notebooks/02-a.ipynb") != conftest._group("notebooks/de/02-a.ipynb")
-    assert conftest._group("notebooks/02-a.ipynb") == "notebook:notebooks/02-a.ipynb"
-    assert conftest._group("tests/browser/test_app.py") == "browser"
-    assert conftest._group("tests/unit/test_tiers.py") is None

@@ -20,13 +20,14 @@ HUB_PROXY_VERSION := 5.3.0
 # JupyterLab refuses to run as root without this flag (containers, Binder-like boxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab lab-reset test app stress lint format install clean-state help \
+.PHONY: lab lab-reset test check app stress lint format install clean-state help \
 	hub hub-attendees hub-warm hub-reset-attendee hub-reset-room wheelhouse
 
 help:
 	@echo "make lab     - open JupyterLab on your working copy, my-notebooks/ (offline: local ACS service)"
 	@echo "make lab-reset - fresh copies of the notebooks in my-notebooks/ (yours are kept aside)"
-	@echo "make test    - lint + every test: unit, service, forms, notebooks (nbval), browser"
+	@echo "make check   - lint + the quick tier (no kernels, browser, hub, installs or slow runs): ~1 min"
+	@echo "make test    - lint + every test: unit, service, forms, notebooks (nbval), browser, hub"
 	@echo "make app     - the Identity console as a standalone page (Voila)"
 	@echo "make stress  - long load / fault / fuzz runs; prints a summary"
 	@echo "make hub     - a JupyterHub workshop room (HUB_PORT, HUB_PASSWORD, HUB_IP, HUB_SSL_CERT/KEY)"
@@ -80,10 +81,22 @@ lab: $(STAMP)
 lab-reset: $(STAMP)
 	ACS_LAB_WORKING_COPY="$(abspath $(WORK))" $(BIN)/python -m helpers.working_copy reset
 
+# Tiers: conftest.py (root) marks every test by what it needs (service, kernel, browser, hub,
+# install, slow). `make check` is the quick loop; `make test` is everything, nbval over every
+# notebook included, on every core (one file per worker at a time: a notebook's cells share a
+# kernel), the longest runs first, and names the slowest tests at the end.
+QUICK := not (kernel or browser or hub or install or slow)
+XDIST ?= -n auto --dist loadfile --no-loadscope-reorder
+
+check: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q -m "$(QUICK)" $(PYTEST_ARGS)
+
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --nbval $(XDIST) --durations=15 $(PYTEST_ARGS)
 
 # The acs-lab template (share/jupyter/voila/templates/) is Voila's lab template without its CDN
 # stylesheets, so the page makes no request beyond this machine and works offline.

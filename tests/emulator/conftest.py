@@ -1,48 +1,13 @@
-"""Fixtures: an emulator per test session (fresh identities per test), clients, raw HTTP."""
+"""Raw HTTP to the session's service (`emu`, `client`: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import http.client
 import json
-import logging
 import ssl
 from dataclasses import dataclass
 
-import pytest
-
-from helpers.emulator import sign_request, start
-from tests.support import sdk_client
-
-
-class _ErrorCatcher(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # A damaged database is a state, reported once by design (test_hardening makes one);
-        # any other ERROR is a 500 path.
-        if not getattr(record, "acs_storage_error", False):
-            self.records.append(record)
-
-
-@pytest.fixture(scope="session")
-def emu(tmp_path_factory):
-    """One running emulator; any logged ERROR (i.e. a 500 path) fails the session."""
-    catcher = _ErrorCatcher()
-    logging.getLogger("helpers.emulator").addHandler(catcher)
-    logging.getLogger("tornado").addHandler(catcher)
-    with start(tmp_path_factory.mktemp("emu-state")) as emulator:
-        yield emulator
-    logging.getLogger("helpers.emulator").removeHandler(catcher)
-    logging.getLogger("tornado").removeHandler(catcher)
-    assert not catcher.records, [r.getMessage() for r in catcher.records]
-
-
-@pytest.fixture(scope="session")
-def client(emu):
-    """Sync SDK client (default api-version), no retries so failures are immediate."""
-    return sdk_client(emu.connection_string, emu.ca_bundle)
+from helpers.emulator import sign_request
 
 
 @dataclass

@@ -28,12 +28,6 @@ def _client(emu):
     return sdk_client(emu.connection_string, emu.ca_bundle)
 
 
-@pytest.fixture(scope="module")
-def admin(emu):
-    with AdminClient(emu.connection_string, ca_bundle=emu.ca_bundle) as a:
-        yield a
-
-
 def test_revoke_then_issue_within_one_second(client, admin):
     user = client.create_user()
     old = client.get_token(user, ["voip"]).token

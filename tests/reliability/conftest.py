@@ -1,4 +1,5 @@
-"""One embedded service for the reliability tests (its own state dir), with logs captured."""
+"""The reliability tests' own service, logging at DEBUG from its first line (test_secrets scans
+every line it ever wrote), apart from the session's `emu` (tests/conftest.py)."""
 
 from __future__ import annotations
 

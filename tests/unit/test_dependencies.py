@@ -62,3 +62,8 @@ def test_the_sdk_is_pinned_exactly():
     # The notebooks teach this SDK's API; a silent upgrade could change what learners see.
     assert pyproject_requirements()["azure-communication-identity"] == "==1.5.0"
     assert pyproject_requirements()["nbval"] == "==0.11.0"
+
+
+def test_the_parallel_runner_make_test_uses_is_a_dev_dependency():
+    assert "pytest-xdist" in pyproject_requirements()
+    assert "-n auto" in (ROOT / "Makefile").read_text()

@@ -1,0 +1,158 @@
+"""What every pytest run in this project needs, the notebooks (nbval) included - pytest loads a
+conftest.py only for the folders it collects, so this one sits at the root:
+
+* The suite must never reach Azure, and must not touch the learner's own local-service state: it
+  forces the local backend and gives the whole session a private, empty state dir. Kernels that
+  nbval starts inherit this environment.
+* Tiers: every test is marked here, in one place, by what it needs (`NEEDS_BY_*`); `make check`
+  runs the quick tier (`-m "not (kernel or browser or hub or install or slow)"`), `make test`
+  everything. The shared fixtures (the local service) are in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ["ACS_LAB_BACKEND"] = "emulator"
+os.environ.setdefault("ACS_EMULATOR_HOME", tempfile.mkdtemp(prefix="acs-lab-tests-"))
+# Kernels pick their language from their notebook's folder (helpers.i18n); no override leaks in.
+for _name in (
+    "COMMUNICATION_SERVICES_CONNECTION_STRING",
+    "COMMUNICATION_SERVICES_ENDPOINT",
+    "ACS_LAB_LANGUAGE",
+    "JPY_SESSION_NAME",
+):
+    os.environ.pop(_name, None)
+
+ROOT = Path(__file__).resolve().parent
+
+# --------------------------------------------------------------------------- tiers (markers)
+# The markers themselves are declared in pyproject.toml. A test gets the markers of every
+# rule that knows it: its folder, the fixtures it asks for, its module, its own name - so a
+# new test file in tests/browser/, or one that asks for `emu`, is classified without a line here.
+QUICK_EXCLUDES = ("kernel", "browser", "hub", "install", "slow")
+NEEDS_BY_FOLDER = {
+    "tests/browser": ("browser", "kernel", "service"),
+    "tests/hub": ("hub", "kernel", "service", "slow"),
+    "tests/emulator": ("service",),
+    "tests/reliability": ("service",),
+    "notebooks": ("kernel", "service"),  # nbval: one kernel per notebook
+}
+NEEDS_BY_FIXTURE = {
+    "emu": ("service",),
+    "fresh_emu": ("service",),
+    "client": ("service",),
+    "admin": ("service",),
+    "rel_emu": ("service",),
+    "lab_server": ("browser", "kernel"),
+    "voila_server": ("browser", "kernel"),
+    "page": ("browser",),
+}
+NEEDS_BY_MODULE = {
+    # A fresh venv, `pip install`, a wheelhouse: a minute or more.
+    "tests/unit/test_wheelhouse.py": ("install", "slow"),
+    # `make lab`: a real JupyterLab server, its kernels.
+    "tests/unit/test_make_lab.py": ("kernel",),
+    # nbclient runs lessons 02-07 and 10 with and without their solutions.
+    "tests/lessons/test_lesson_notebooks.py": ("kernel",),
+    # npm install of the JS SDK into the venv on first use, then Node against the service.
+    "tests/emulator/test_js_entra.py": ("install",),
+    "tests/emulator/test_js_quickstart.py": ("install",),
+    # Load, faults, fuzzing and memory under stalled connections: seconds each, by design.
+    "tests/reliability/test_load.py": ("slow",),
+    "tests/reliability/test_faults.py": ("slow",),
+    "tests/reliability/test_fuzz.py": ("slow",),
+    "tests/reliability/test_memory.py": ("slow",),
+    "tests/reliability/test_hostile.py": ("slow",),
+    # Modules that start their own service (not through a fixture).
+    "tests/unit/test_connection.py": ("service",),
+    "tests/unit/test_connection_entra.py": ("service",),
+}
+# Tests that run console commands (`python -m helpers.emulator ...`, a quickstart) in child
+# Pythons and wait for them to start, stop or time out: 3-20 s each on a busy 2-core machine.
+CHILD_PROCESS_TESTS = (
+    "tests/emulator/test_cli.py",
+    "tests/emulator/test_hardening.py::test_background_serve_refuses_a_second_one_and_env_and_stop_say_when_nothing_runs",
+    "tests/emulator/test_hardening.py::test_the_readme_background_example_returns_and_works_as_written",
+    "tests/emulator/test_hardening.py::test_garbage_in_middle_pages_is_refused_and_reset_sets_it_aside",
+    "tests/emulator/test_hardening.py::test_a_storage_error_at_run_time_is_a_503_envelope_logged_once",
+    "tests/emulator/test_hardening.py::test_background_serve_passes_on_a_start_failure_as_one_line",
+    "tests/emulator/test_hardening.py::test_a_zero_byte_database_is_refused_not_started_empty",
+    "tests/emulator/test_hardening.py::test_serve_console_never_shows_a_header_value",
+    "tests/emulator/test_hardening.py::test_a_weak_access_key_stops_the_service_from_starting",
+    "tests/emulator/test_hardening.py::test_a_state_dir_others_can_write_or_own_is_refused",
+    "tests/emulator/test_hardening.py::test_export_lines_are_safe_to_eval_whatever_the_state_dir_path_holds",
+    "tests/emulator/test_entra.py::test_the_docs_python_entra_snippet_runs_with_only_the_exported_lines",
+    "tests/emulator/test_entra.py::test_teams_token_cli_prints_only_a_token_the_exchange_accepts",
+    "tests/emulator/test_entra.py::test_teams_token_cli_refuses_bad_input_in_one_line",
+    "tests/reliability/test_secrets.py::test_full_run_logs_errors_and_reprs_hold_no_secrets",
+    "tests/reliability/test_secrets.py::test_cli_output_holds_no_secrets_and_key_files_are_private",
+)
+NEEDS_BY_TEST = {
+    # Runs nbval in a child pytest on a broken copy of lesson 02.
+    "tests/unit/test_notebooks.py::test_nbval_fails_when_a_stored_output_is_wrong": ("kernel",),
+    **dict.fromkeys(CHILD_PROCESS_TESTS, ("slow",)),
+}
+# xdist: `make test` runs `-n auto --dist loadfile`: a notebook's cells share one kernel and a
+# module its fixtures, so each file stays on one worker. (loadgroup with xdist_group marks split
+# nbval's cells over both workers here: xdist 3.8, nbval 0.11.)
+# A quick-tier test slower than this is named at the end of the run: it wants a marker above.
+QUICK_BUDGET_SECONDS = 5.0
+
+
+def _needs(item: pytest.Item, where: str) -> set[str]:
+    needs: set[str] = set()
+    for folder, marks in NEEDS_BY_FOLDER.items():
+        if where == folder or where.startswith(folder + "/"):
+            needs.update(marks)
+    for fixture in getattr(item, "fixturenames", ()):
+        needs.update(NEEDS_BY_FIXTURE.get(fixture, ()))
+    needs.update(NEEDS_BY_MODULE.get(where, ()))
+    needs.update(NEEDS_BY_TEST.get(where, ()))
+    needs.update(NEEDS_BY_TEST.get(f"{where}::{getattr(item, 'originalname', item.name)}", ()))
+    return needs
+
+
+# Under xdist the longest runs start first, so that none of them is the last thing running
+# (`make test` passes --no-loadscope-reorder: xdist keeps this order).
+START_FIRST = ("install", "hub", "browser", "kernel", "slow")
+
+
+def _start_rank(item: pytest.Item) -> int:
+    names = {mark.name for mark in item.iter_markers()}
+    return next((i for i, name in enumerate(START_FIRST) if name in names), len(START_FIRST))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        where = Path(str(item.path)).resolve().relative_to(ROOT).as_posix()
+        for name in sorted(_needs(item, where)):
+            item.add_marker(name)
+    if hasattr(config, "workerinput"):  # an xdist worker: its order is the schedule
+        items.sort(key=_start_rank)
+
+
+def _is_quick(item_keywords) -> bool:
+    return not any(name in item_keywords for name in QUICK_EXCLUDES)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Name quick-tier tests that took longer than the budget: they belong in a slower tier."""
+    reports = terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+    slow = [
+        (report.duration, report.nodeid)
+        for report in reports
+        if report.when == "call"
+        and report.duration > QUICK_BUDGET_SECONDS
+        and _is_quick(report.keywords)
+    ]
+    if slow:
+        terminalreporter.write_line(
+            f"quick-tier tests over {QUICK_BUDGET_SECONDS:.0f} s (add a marker in conftest.py):"
+        )
+        for duration, nodeid in sorted(slow, reverse=True)[:10]:
+            terminalreporter.write_line(f"  {duration:6.1f} s  {nodeid}")

@@ -10,8 +10,8 @@ QUESTIONS = (
     Question(
         "03-chat-voip",
         N_(
-            "A client signs in to the chat SDK with a token that has only the voip scope and creates "
-            "a chat thread. What happens?"
+            "A client signs in to the chat SDK with a token that has only the voip scope and "
+            "creates a chat thread. What happens?"
         ),
         (
             Choice(

@@ -345,6 +345,58 @@ def _chat_for_90_minutes(client: Any, admin: Any, *, identity: Any = None, token
     return _done(_("The token allows chat and lives 90 minutes."))
 
 
+_NOTHING_YET_THREAD = N_(
+    "Nothing to check yet: assign the id of your new chat thread (result.chat_thread.id) to the "
+    "variable."
+)
+
+
+def _endpoint_of(client: Any) -> str | None:
+    """The resource endpoint a lab client (or a plain SDK client) talks to."""
+    from helpers.connection import backend_of
+
+    backend = backend_of(client)
+    return backend.endpoint if backend is not None else getattr(client, "_endpoint", None)
+
+
+@exercise("03-chat")
+def _chat_message_sent(client: Any, admin: Any, *, identity: Any = None, thread: Any = None):
+    from azure.communication.chat import ChatClient, CommunicationTokenCredential
+
+    if _missing(thread):
+        return _not_yet(_(_NOTHING_YET_THREAD))
+    identity_id = _identity_id(identity)
+    if identity_id is None:
+        return _not_yet(_(_NOT_AN_IDENTITY))
+    if not isinstance(thread, str) or not thread.strip():
+        return _not_yet(_("That is not a thread id: use result.chat_thread.id, a text."))
+    # Read the thread as the learner's identity, with a token of its own: on Azure too, the
+    # chat service is the only one that knows who wrote what.
+    token = client.get_token(CommunicationUserIdentifier(identity_id), ["chat"]).token
+    with CommunicationTokenCredential(token) as credential:
+        thread_client = ChatClient(_endpoint_of(client), credential).get_chat_thread_client(thread)
+        try:
+            senders = [
+                getattr(message.sender, "raw_id", None)
+                for message in thread_client.list_messages()
+                if message.type == "text"
+            ]
+        except HttpResponseError as err:
+            if err.status_code == 403:
+                return _not_yet(
+                    _(
+                        "learner is not in that thread: create the thread with learner's own "
+                        "chat client."
+                    )
+                )
+            raise
+    if identity_id not in senders:
+        return _not_yet(
+            _("The thread has no message from learner yet: send one with send_message.")
+        )
+    return _done(_("learner's chat client created the thread and sent a message in it."))
+
+
 @exercise("04-together")
 def _identity_and_token_in_one_request(
     client: Any, admin: Any, *, identity: Any = None, token: Any = None

@@ -59,6 +59,7 @@ LESSONS: tuple[Lesson, ...] = (
     # Lessons beyond the access-tokens quickstart.
     Lesson("10", "teams-users", practice=True),
     Lesson("11", "async-client"),
+    Lesson("12", "token-service-and-client"),
 )
 # Notebooks that are not numbered lessons (a console and a trainer's workshop).
 OTHER_NOTEBOOKS = ("identity-console.ipynb", "workshop-bulk-provisioning.ipynb")

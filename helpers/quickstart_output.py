@@ -72,7 +72,7 @@ DOCS_OUTPUT: tuple[str, ...] = (
 _ID = r"8:acs:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}_\S+"
 _TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})"
 # A whole JWT as the docs print it, or the lab's masked form of one.
-_TOKEN = r"(?:eyJ[\w-]+\.[\w-]+\.[\w-]+|eyJ[\w-]*…\(\d+ chars\))"
+_TOKEN = r"(?:eyJ[\w-]+\.[\w-]+\.[\w-]+|eyJ[\w-]*…\(\d+ (?:chars|Zeichen)\))"
 
 
 @dataclass(frozen=True)

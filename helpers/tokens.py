@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from helpers.i18n import N_, _
+from helpers.i18n import N_, _, ngettext
 
 __all__ = [
     "SCOPE_MEANINGS",
@@ -67,10 +67,11 @@ class TokenFormatError(ValueError):
 def mask_token(token: str | None) -> str:
     """Show a token safely: its first 10 characters, an ellipsis and its length."""
     if not token:
-        return "(no token)"
+        return _("(no token)")
     # A very short "token" would be shown whole by the prefix, so show only its length.
     prefix = token[:10] if len(token) > 20 else ""
-    return f"{prefix}…({len(token)} chars)"
+    length = ngettext("({count} char)", "({count} chars)", len(token)).format(count=len(token))
+    return f"{prefix}…{length}"
 
 
 def describe_duration(delta: timedelta) -> str:

@@ -8,26 +8,32 @@ from helpers.quiz.sources import IDENTITY_MODEL, QUICKSTART
 
 QUESTIONS = (
     Question(
-        "03-chat-join",
-        N_("Which scope lets a client use chats it was added to, but not create new chat threads?"),
+        "03-chat-voip",
+        N_(
+            "A client signs in to the chat SDK with a token that has only the voip scope and "
+            "creates a chat thread. What happens?"
+        ),
         (
             Choice(
-                N_("chat"),
-                False,
-                N_("Wrong: chat can also create, update and delete chat threads."),
-            ),
-            Choice(
-                N_("chat.join"),
+                N_("The chat service refuses the token (401): only a chat scope gives chat."),
                 True,
                 N_(
-                    "Right: chat.join can't create threads, but can send messages and add or "
-                    "remove participants."
+                    "Right: the scopes decide what a token can do; voip is for calls. Section 5 "
+                    "shows the refusal."
                 ),
             ),
             Choice(
-                N_("voip.join"),
+                N_("It works: every token of an identity can use every service."),
                 False,
-                N_("Wrong: voip.join is about calls (joining them), not chat."),
+                N_("Wrong: a token allows only what its scopes say, whatever the client asks for."),
+            ),
+            Choice(
+                N_("The chat SDK asks the service for a chat token by itself."),
+                False,
+                N_(
+                    "Wrong: the SDK only uses the tokens it is given; new ones come from your "
+                    "trusted token service."
+                ),
             ),
         ),
         IDENTITY_MODEL,

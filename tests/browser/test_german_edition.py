@@ -133,12 +133,13 @@ def test_german_lesson_03_runs_and_its_form_speaks_german(lab_server, page):
         assert_no_english_labels(page)
         # The lesson's quiz: German question, German "Prüfen", a German explanation.
         quiz = page.locator(".jp-OutputArea-output:visible").filter(
-            has_text="Mit welchem Bereich kann ein Client Chats verwenden"
+            has_text="mit einem Token an, das nur den Bereich voip hat"
         )
-        quiz.get_by_role("radio", name="chat.join", exact=True).first.check()
+        answer = "Der Chatdienst lehnt das Token ab (401): Nur ein Chatbereich erlaubt Chat."
+        quiz.get_by_role("radio", name=answer, exact=True).first.check()
         button(quiz, "Prüfen").first.click()
         expect(
-            quiz.get_by_text("✓ Richtig: chat.join kann keine Threads erstellen").first
+            quiz.get_by_text("✓ Richtig: Die Bereiche entscheiden, was ein Token kann").first
         ).to_be_visible()
         expect(quiz.get_by_role("link", name="(Quelle)").first).to_have_attribute(
             "href", re.compile(r"^https://learn\.microsoft\.com/de-de/")

@@ -24,7 +24,7 @@ from tests.browser.conftest import KERNEL_DISPLAY_NAME, NOTEBOOKS
 
 pytestmark = pytest.mark.browser
 
-MASKED = re.compile(r"^eyJhbGciOi…\(\d+ chars\)$")
+MASKED = re.compile(r"^eyJhbGciOi…\(\d+ (chars|Zeichen)\)$")  # English or German notebook
 FULL_TOKEN = re.compile(r"^eyJ[\w-]+\.[\w-]+\.[\w-]+$")
 MALFORMED_ID = "not-an-identity-id"
 PASTE_ID = "8:acs:<resource id>_<identity>"  # the identity picker's placeholder
@@ -38,15 +38,29 @@ EXPECTED_OUTPUT = {
         "Created with Entra ID authentication: 8:acs:",
     ],
     "02-create-an-identity": ["Created an identity with ID: 8:acs:", "Same identity? False"],
-    "03-issue-an-access-token": ["Issued an access token with 'voip' scope", "eyJhbGciOi…("],
+    "03-issue-an-access-token": [
+        "Issued an access token with 'voip' scope",
+        "eyJhbGciOi…(",
+        "Messages in the thread: ['Hello Bob, my chat token works.']",
+        "voip token refused: 401",
+    ],
     "04-create-identity-and-token": ["Created an identity with ID: 8:acs:", "eyJhbGciOi…("],
-    "05-refresh-an-access-token": ["Fresh token : eyJhbGciOi…(", "Different from the first? True"],
+    "05-refresh-an-access-token": [
+        "Fresh token : eyJhbGciOi…(",
+        "Different from the first? True",
+        "With a refresher, the chat client sent: ['first message', 'second message'",
+    ],
     "06-revoke-access-tokens": [
         "Before revoking: valid",
         "Successfully revoked all access tokens for identity with ID: 8:acs:",
         "After revoking: revoked",
+        "After revoking, the chat client is refused: 401",
+        "With a new token, chat works again.",
     ],
-    "07-delete-an-identity": ["Deleted the identity with ID: 8:acs:", "Old token: identityDeleted"],
+    "07-delete-an-identity": [
+        "Deleted the identity with ID: 8:acs:",
+        "Chat refuses the deleted identity's token: 401",
+    ],
     "08-run-the-code": ["Access Tokens Quickstart", "Created an identity with ID: 8:acs:"],
     "09-clean-up-resources": ["Identities left: 0", "identities left"],
     "10-teams-users": [
@@ -61,6 +75,12 @@ EXPECTED_OUTPUT = {
         "Alice got the same identity twice: True",
         "Created and deleted with Entra ID: 8:acs:",
         "Deleted 8 identities.",
+    ],
+    "12-token-service-and-client": [
+        "Token service listening at http://127.0.0.1:",
+        "[bob's client] Alice: Hi Bob, this came through our token service.",
+        "[token service] alice: known user, issuing a fresh chat token",
+        "Stopped the token service and deleted 2 identities.",
     ],
     "identity-console": ["Using the local ACS Identity service"],
     "workshop-bulk-provisioning": [
@@ -374,6 +394,7 @@ FORM_SCENARIOS = {
     "09-clean-up-resources": identity_console,
     "10-teams-users": teams_exchange,
     "11-async-client": connection_status,
+    "12-token-service-and-client": issue_or_refresh("Issue token", "Issued a token for voip"),
     "identity-console": identity_console,
     "workshop-bulk-provisioning": bulk_provisioning,
 }

@@ -466,3 +466,58 @@ def test_10_another_teams_users_token_fails(client, admin, emu):
         ok=False,
     )
     assert "another Teams user" in line
+
+
+# --------------------------------------------------------------------------- 03-chat
+
+
+@pytest.fixture
+def chat_as(client, emu, monkeypatch):
+    """A chat client signed in as an identity, trusting the local CA as connect() makes it."""
+    from azure.communication.chat import ChatClient, CommunicationTokenCredential
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", emu.ca_bundle)
+
+    def sign_in(identity):
+        token = client.get_token(identity, ["chat"]).token
+        return ChatClient(emu.endpoint, CommunicationTokenCredential(token))
+
+    return sign_in
+
+
+def test_03_chat_a_message_from_learner_in_its_thread_passes(client, admin, identity, chat_as):
+    thread_id = chat_as(identity).create_chat_thread("Mine").chat_thread.id
+    chat_as(identity).get_chat_thread_client(thread_id).send_message("Hello")
+    line = one_line(
+        exercises.grade("03-chat", client, admin=admin, identity=identity, thread=thread_id),
+        ok=True,
+    )
+    assert "sent a message" in line
+
+
+def test_03_chat_wrong_answers_fail(client, admin, identity, chat_as):
+    from azure.communication.chat import ChatParticipant
+
+    def grade(thread):
+        return exercises.grade("03-chat", client, admin=admin, identity=identity, thread=thread)
+
+    assert "Nothing to check yet" in one_line(grade(...), ok=False)
+    assert "not a thread id" in one_line(grade(42), ok=False)
+    # A thread the learner is not in (the lesson's alice made it): the chat service says 403.
+    alice = client.create_user()
+    alices = chat_as(alice).create_chat_thread("Alice's").chat_thread.id
+    chat_as(alice).get_chat_thread_client(alices).send_message("Hi")
+    assert "not in that thread" in one_line(grade(alices), ok=False)
+    # A thread with learner in it, but only someone else wrote: no message from learner.
+    shared = (
+        chat_as(alice)
+        .create_chat_thread("Shared", thread_participants=[ChatParticipant(identifier=identity)])
+        .chat_thread.id
+    )
+    chat_as(alice).get_chat_thread_client(shared).send_message("Hi learner")
+    assert "no message from learner" in one_line(grade(shared), ok=False)
+    # Learner's own thread, created but silent.
+    silent = chat_as(identity).create_chat_thread("Silent").chat_thread.id
+    assert "no message from learner" in one_line(grade(silent), ok=False)
+    # A thread id that does not exist.
+    assert "not in that thread" in one_line(grade("19:nope@thread.v2"), ok=False)

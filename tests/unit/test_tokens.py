@@ -180,3 +180,15 @@ def test_decodes_a_real_token_from_the_local_service(tmp_path):
     assert anatomy.resource_id and anatomy.resource_id in user.properties["id"]
     assert abs(parse_expires_on(token.expires_on) - anatomy.expires_at) < timedelta(seconds=1)
     assert mask_token(token.token).endswith(f"…({len(token.token)} chars)")
+
+
+def test_mask_token_speaks_the_notebooks_language(monkeypatch):
+    from helpers import i18n
+
+    token = "x" * 814
+    monkeypatch.setenv(i18n.LANGUAGE_VAR, "de")
+    assert mask_token(token) == "xxxxxxxxxx…(814 Zeichen)"
+    assert mask_token(None) == "(kein Token)"
+    monkeypatch.setenv(i18n.LANGUAGE_VAR, "en")
+    assert mask_token(token) == "xxxxxxxxxx…(814 chars)"
+    assert mask_token("a") == "…(1 char)"

@@ -1,0 +1,7 @@
+# Eine Musterlösung: Führen Sie diese Zelle noch einmal aus (Umschalt+Eingabe), um sie
+# samt Prüfung auszuführen.
+learner_token = client.get_token(learner, ["chat"])
+learner_chat = ChatClient(endpoint, CommunicationTokenCredential(learner_token.token))
+my_thread_id = learner_chat.create_chat_thread("My first thread").chat_thread.id
+learner_chat.get_chat_thread_client(my_thread_id).send_message("Hello from learner")
+exercises.check("03-chat", lab_client, identity=learner, thread=my_thread_id)

@@ -159,6 +159,8 @@ _CODE_CLASSES: dict[str, type[LabError]] = {
     "RequestHeaderFieldsTooLarge": InvalidInput,
     "Denied": AuthenticationFailed,
     "InvalidAccessToken": AuthenticationFailed,
+    "Unauthorized": AuthenticationFailed,  # the chat API's refusals of a user token
+    "Forbidden": Forbidden,
     "IdentityNotOwned": IdentityNotOwned,
     "IdentityNotFound": IdentityNotFound,
     "NotFound": NotFound,
@@ -166,6 +168,7 @@ _CODE_CLASSES: dict[str, type[LabError]] = {
     "ServiceUnavailable": ServiceUnavailable,
     "ServerBusy": ServiceUnavailable,
     "InternalError": ServiceError,
+    "NotImplemented": ServiceError,  # a chat operation the local service doesn't serve
 }
 # When the code is missing or unknown: by HTTP status.
 _STATUS_CLASSES: dict[int, type[LabError]] = {

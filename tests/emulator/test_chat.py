@@ -81,6 +81,15 @@ def exported(served: Served):
     with pytest.MonkeyPatch.context() as mp:
         for name in TRUST:
             mp.setenv(name, served.exports[name])
+        # A fresh process reads SSL_CERT_FILE when it first imports aiohttp, which builds its one
+        # verified SSL context then. This test process (an xdist worker running many modules)
+        # imported aiohttp long ago, so that context is given the same file here.
+        if "SSL_CERT_FILE" in served.exports:
+            import aiohttp.connector
+
+            aiohttp.connector._SSL_CONTEXT_VERIFIED.load_verify_locations(
+                cafile=served.exports["SSL_CERT_FILE"]
+            )
         yield
 
 

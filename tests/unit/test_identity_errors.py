@@ -9,6 +9,7 @@ from azure.core.pipeline.transport import HttpResponse
 
 from helpers import identity as lab
 from helpers.emulator import errors as acs
+from helpers.emulator.chat import errors as chat_errors  # noqa: F401 - the chat API's errors are the service's too
 from tests.support import sdk_client
 
 # Every error the local service can answer (its codes are the ACS envelope's), and its kind.
@@ -29,6 +30,9 @@ EXPECTED = {
     "ServerBusy": lab.ServiceUnavailable,
     "InternalError": lab.ServiceError,
     "TooManyRequests": lab.Throttled,
+    "Unauthorized": lab.AuthenticationFailed,
+    "Forbidden": lab.Forbidden,
+    "NotImplemented": lab.ServiceError,
 }
 
 

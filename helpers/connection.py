@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from azure.communication.identity import CommunicationIdentityClient
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
+from .atomic import write_atomic
 from .i18n import N_, _
 from .settings import CONNECTION_STRING_VAR, ENDPOINT_VAR, is_loopback, load_settings
 
@@ -109,7 +110,8 @@ def _combined_bundle(ca_bundle: str, ca_cert: str | None, variable: str) -> str:
     if local_ca.strip() in theirs:  # already trusted (connect() called again)
         return current
     combined = Path(ca_bundle).with_name(f"ca-bundle-with-your-{variable.lower()}.pem")
-    combined.write_text(theirs.rstrip() + "\n" + local_ca)
+    # Atomic: kernels sharing one state dir may write it at once while another reads it.
+    write_atomic(combined, (theirs.rstrip() + "\n" + local_ca).encode("utf-8"))
     return str(combined)
 
 

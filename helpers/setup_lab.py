@@ -2,12 +2,15 @@
 
 Writes JupyterLab settings overrides into this environment (not the user's home): no
 "get notified about Jupyter news?" toast and no update check, which would both try the network
-and interrupt a workshop's first minutes.
+and interrupt a workshop's first minutes. Installs the lab's own JupyterLab extension,
+share/jupyter/labextensions/acs-lab-kernel-wait (a lesson opens only once the server's kernel list
+has arrived, so its kernel starts without a "Select Kernel" dialog: see its remoteEntry.js).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -17,6 +20,10 @@ OVERRIDES = {
         "checkForUpdates": False,
     },
 }
+
+
+REPO = Path(__file__).resolve().parents[1]
+LAB_EXTENSION = REPO / "share" / "jupyter" / "labextensions" / "acs-lab-kernel-wait"
 
 
 def overrides_path(prefix: str | None = None) -> Path:
@@ -39,9 +46,26 @@ def write_overrides(prefix: str | None = None) -> Path:
     return path
 
 
+def install_extension(prefix: str | None = None) -> Path | None:
+    """Copy the lab's extension into the environment (replacing an older copy of it); None
+    when the lab was installed without its repository (a wheel), which has no share/ folder."""
+    if not LAB_EXTENSION.is_dir():
+        return None
+    target = Path(prefix or sys.prefix) / "share" / "jupyter" / "labextensions" / LAB_EXTENSION.name
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(LAB_EXTENSION, target)
+    return target
+
+
 def main() -> None:
     path = write_overrides()
     print(f"JupyterLab settings written to {path}")
+    extension = install_extension()
+    if extension:
+        print(f"JupyterLab extension installed in {extension}")
 
 
 if __name__ == "__main__":

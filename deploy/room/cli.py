@@ -70,11 +70,10 @@ def banner(room: Room) -> str:
 
 
 def serve(environ=os.environ) -> int:
-    """`make hub`: print how to sign in, then become the `jupyterhub` process."""
+    """`make hub`: print how to sign in, then run the hub until Ctrl+C and clean up after it."""
     room = with_runtime(prepare(environ))
     print(banner(room), flush=True)
-    processes.serve(room, environ)
-    return 0  # not reached: serve() replaces this process
+    return processes.serve(room, environ)
 
 
 def _confirm(question: str) -> bool:

@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -41,11 +42,47 @@ def start(room: Room, **popen) -> subprocess.Popen:
     )
 
 
-def serve(room: Room, environ=os.environ) -> None:
-    """Become the `jupyterhub` process (Ctrl+C stops it): what `make hub` does."""
-    os.chdir(room.private)  # jupyterhub writes its proxy pid file in the working directory
+def _in_own_group() -> None:
+    """The foreground hub in its own process group: a Ctrl+C reaches it once, through us."""
     _in_hub_process()
-    os.execve(hub_command()[0], hub_command(), {**environ, **room.environment()})
+    os.setpgid(0, 0)
+
+
+def serve(room: Room, environ=os.environ) -> int:
+    """Run `jupyterhub` until Ctrl+C (SIGINT) or SIGTERM, which are passed on to it; then remove
+    what the room made for this run. What `make hub` does; returns the hub's exit code."""
+    hub = subprocess.Popen(
+        hub_command(),
+        cwd=room.private,  # jupyterhub writes its proxy pid file in the working directory
+        env={**environ, **room.environment()},
+        preexec_fn=_in_own_group,
+    )
+
+    def pass_on(signum, _frame):  # SIGHUP (terminal closed) stops it the same orderly way
+        with contextlib.suppress(ProcessLookupError):
+            hub.send_signal(signal.SIGTERM if signum == signal.SIGHUP else signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, pass_on)
+    try:
+        return hub.wait()
+    finally:
+        remove_runtime(room)
+
+
+def remove_runtime(room: Room) -> bool:
+    """Remove this run's runtime folder (`settings.with_runtime`), only if it is still ours: a
+    real folder (no symlink) that our user owns. Whether it was removed."""
+    if not room.runtime:
+        return False
+    try:
+        info = os.lstat(room.runtime)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        return False
+    shutil.rmtree(room.runtime, ignore_errors=True)
+    return not os.path.lexists(room.runtime)
 
 
 def wait_until_up(room: Room, process: subprocess.Popen, timeout: float = 60) -> float:
@@ -106,6 +143,5 @@ def stop(room: Room, process: subprocess.Popen, timeout: float = 30) -> list[int
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    if room.runtime:
-        shutil.rmtree(room.runtime, ignore_errors=True)
+    remove_runtime(room)
     return left

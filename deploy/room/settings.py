@@ -323,7 +323,7 @@ def with_runtime(room: Room) -> Room:
     """The room with a fresh folder for kernels' runtime files: a random name made atomically
     by mkdtemp (nobody can make it first, and nobody but us can write in it), short because a
     kernel's unix socket path must stay under about 100 characters. Attendees may pass through
-    it (0711) to their own 0700 folder inside; `processes.stop` removes it."""
+    it (0711) to their own 0700 folder inside; `processes.serve` and `processes.stop` remove it."""
     from dataclasses import replace
 
     runtime = tempfile.mkdtemp(prefix="acs-room-")

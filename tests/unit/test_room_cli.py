@@ -343,3 +343,29 @@ def test_folders_attendees_cannot_pass_through_are_named_with_the_fix(tmp_path):
     assert closed not in hub_room.settings.attendee_reach_fixes(closed / "inside" / "room").get(
         "o+x", []
     )
+
+
+def test_the_runtime_folder_is_removed_on_stop_only_while_it_is_still_ours(env, tmp_path):
+    room = hub_room.with_runtime(hub_room.prepare(env))
+    runtime = room.runtime
+    os.mkdir(os.path.join(runtime, "ada"), 0o700)
+    assert hub_room.processes.remove_runtime(room) and not os.path.lexists(runtime)
+    assert not hub_room.processes.remove_runtime(room)  # already gone: nothing to do
+
+    # Something else now at that name (a symlink to someone's folder): left as it is.
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "keep.txt").write_text("not the room's")
+    os.symlink(theirs, runtime)
+    try:
+        assert not hub_room.processes.remove_runtime(room)
+        assert (theirs / "keep.txt").exists() and os.path.islink(runtime)
+    finally:
+        os.unlink(runtime)
+    if os.geteuid() == 0:  # a real folder another user owns: theirs, not removed
+        os.mkdir(runtime)
+        os.chown(runtime, 65534, 65534)
+        try:
+            assert not hub_room.processes.remove_runtime(room) and os.path.isdir(runtime)
+        finally:
+            os.rmdir(runtime)

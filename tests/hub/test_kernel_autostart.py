@@ -13,6 +13,7 @@ starts and no dialog ever appears.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -77,8 +78,16 @@ def open_lesson_on_a_slow_server(
     shutil.copy(ROOT / "notebooks" / LESSON, root / LESSON)
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH"}
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
-        (tmp_path / name.lower()).mkdir()
+        (tmp_path / name.lower()).mkdir(exist_ok=True)
         env[name] = str(tmp_path / name.lower())
+    if not with_extension:
+        # The lab's own environment has it installed (helpers.setup_lab): switch it off here,
+        # the way `jupyter labextension disable` does, so the control shows JupyterLab alone.
+        labconfig = tmp_path / "jupyter_config_dir" / "labconfig"
+        labconfig.mkdir(parents=True)
+        (labconfig / "page_config.json").write_text(
+            json.dumps({"disabledExtensions": {"acs-lab-kernel-wait": True}})
+        )
     env.update(
         JUPYTER_PATH=str(prefix / "share" / "jupyter"),
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),

@@ -67,6 +67,8 @@ TRANSPORT_LIMIT = 1024 * 1024 * 1024
 # Reading on lets clients that write their whole body before reading (http.client, requests)
 # see the answer instead of a reset; throwing away costs no memory.
 LINGER_BYTES = TRANSPORT_LIMIT
+# A refused request whose declared body is at most this is answered after its body (discarded).
+SMALL_BODY = 64 * 1024
 # Request bodies held in memory at once, all connections together. Only requests whose
 # signature or bearer token has been verified (from the headers alone) are ever held.
 BODY_BUDGET = 32 * 1024 * 1024
@@ -245,6 +247,8 @@ class BaseHandler(RequestHandler):
         self._size = 0
         self._held = 0  # bytes of this body counted against the service's budget
         self._answered = False  # an answer went out before the body was read
+        # A refusal kept until a small body has arrived (read and thrown away, never stored).
+        self._refusal: errors.AcsError | None = None
         self._lingered = 0
         self._digest = hashlib.sha256()
         self._claimed_sha: str | None = None  # HMAC: the body hash the signature covers
@@ -290,8 +294,14 @@ class BaseHandler(RequestHandler):
                 raise errors.RequestTooLarge()
             self._authenticate()
         except errors.AcsError as err:
-            if not (chunked or declared > 0):
-                raise  # nothing to read: an ordinary answer, and the connection stays open
+            if not chunked and declared <= SMALL_BODY:
+                # No body or a small one (every SDK call): it is read and thrown away, and the
+                # refusal is answered in begin(), once the request is in. An answer given here,
+                # before tornado has read the request, makes tornado close the connection without
+                # saying so, and a client that reuses it on a busy machine reports "Remote end
+                # closed connection without response" instead of this answer.
+                self._refusal = err
+                return
             self._answer_now(err, declared)
 
     def _answer_now(self, err: errors.AcsError, declared: int) -> None:
@@ -324,6 +334,8 @@ class BaseHandler(RequestHandler):
         self.flush()
 
     def data_received(self, chunk: bytes) -> None:
+        if self._refusal is not None:
+            return  # at most SMALL_BODY bytes (declared), thrown away
         if self._answered:
             self._lingered += len(chunk)
             if self._lingered > LINGER_BYTES:
@@ -367,6 +379,8 @@ class BaseHandler(RequestHandler):
         """Checks every route runs first, once the body is in; returns the api-version."""
         if self._answered:
             raise Finish()  # the answer has been sent already (see _answer_now)
+        if self._refusal is not None:
+            raise self._refusal  # decided before the body; answered now that it is in
         if self._claimed_sha is not None:
             verify_body_hash(self._claimed_sha, self._digest.digest())
         if not self.api_versioned:

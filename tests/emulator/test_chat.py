@@ -194,6 +194,29 @@ def test_voip_only_tokens_are_refused(chat_service, ids):
     refused(lambda: thread.send_message("hi"), 401, "no chat scope")
 
 
+def test_every_refusal_reaches_a_client_with_retries_off_on_one_connection(chat_service, ids):
+    """A voip token on one thread client, reading and sending in turn with retries off: every
+    call gets its 401. (A refused send used to be answered before tornado had read it, which
+    closed the connection unannounced; on a busy machine the next call on it then failed with
+    "Remote end closed connection without response".)"""
+    voip_user, voip_token = user(ids, ["voip"])
+    _, _, thread_id = thread_with(chat_service, ids, voip_user)
+    thread = chat(chat_service, voip_token).get_chat_thread_client(thread_id)
+    seen: dict[str, int] = {}
+    for _ in range(150):
+        for name, call in (("read", lambda: list(thread.list_messages())),
+                           ("send", lambda: thread.send_message("hi"))):  # fmt: skip
+            try:
+                call()
+                outcome = f"{name}: accepted"
+            except HttpResponseError as exc:
+                outcome = f"{name}: {exc.status_code}"
+            except Exception as exc:  # noqa: BLE001 - a lost answer, whatever its type
+                outcome = f"{name}: lost ({type(exc).__name__})"
+            seen[outcome] = seen.get(outcome, 0) + 1
+    assert seen == {"read: 401": 150, "send: 401": 150}, seen
+
+
 def test_after_revoke_the_old_token_is_refused_and_a_new_one_works(chat_service, ids):
     alice, alice_chat, thread_id = thread_with(chat_service, ids)
     old = alice_chat.get_chat_thread_client(thread_id)

@@ -1,10 +1,12 @@
 """Early answers always arrive (issue 17).
 
-A request with a wrong key is answered from its head, before its body is read (so no body byte
-of an unauthenticated request is ever held). That answer must reach the client however it
-sends: the SDKs with retries off, alternating wrong and right keys on one client, must see
-every 401, and the connection closes only after the answer and the declared body, gracefully
-(TLS close_notify, then FIN, while the rest is read and thrown away: linger.py).
+A request with a wrong key is refused from its head: no body byte of an unauthenticated request
+is ever held. A small body (at most routes.SMALL_BODY declared: every SDK call) is read, thrown
+away, and then answered on a connection that stays open. A larger one is answered before its body
+is read; the connection then closes only after the answer and the declared body, gracefully (TLS
+close_notify, then FIN, while the rest is read and thrown away: linger.py). Either way the answer
+must reach the client however it sends: the SDKs with retries off, alternating wrong and right
+keys on one client, must see every 401.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from azure.communication.identity import CommunicationIdentityClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError
 
+from helpers.emulator import routes
 from tests.support import npm_packages
 
 from .test_entra import bare_env, read_exports
@@ -104,7 +107,9 @@ def test_a_client_still_sending_after_the_close_reads_the_answer(emu):
     closed its side, but reads and throws away what still comes for a while, so the answer
     the client has not read yet is not destroyed by a reset."""
     with _tls(emu) as sock:
-        sock.sendall(_wrong_key_head(emu.port, 10) + b"x" * 10)
+        # A declared body over routes.SMALL_BODY is answered early (a smaller one is read first).
+        length = routes.SMALL_BODY + 1
+        sock.sendall(_wrong_key_head(emu.port, length) + b"x" * length)
         # Keep sending without reading, as a pipelining client would.
         for _ in range(20):
             try:
@@ -155,3 +160,19 @@ def test_js_sdk_sees_every_401_with_retries_off(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     counts = json.loads(run.stdout.strip().splitlines()[-1])
     assert counts == {"wrong key: 401 Denied": JS_ROUNDS, "right key: 200": JS_ROUNDS}, counts
+
+
+def test_a_small_refused_request_is_answered_after_its_body_on_a_connection_that_stays_open(emu):
+    """Every SDK call has a small body (or none): its refusal is answered once the request is in,
+    and the connection stays open, so a client reusing it is never cut off (answering such a
+    request before tornado had read it closed the connection unannounced: under load the SDKs
+    then reported "Remote end closed connection without response")."""
+    with _tls(emu) as sock:
+        sock.sendall(_wrong_key_head(emu.port, 10) + b"x" * 10)
+        sock.sendall(b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        data = b""
+        while data.count(b"HTTP/1.1 ") < 2 or not data.endswith(b"}"):
+            chunk = sock.recv(65536)
+            assert chunk, f"the connection closed: {data[:300]!r}"
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 401 ") and b"Connection: close" not in data, data[:300]

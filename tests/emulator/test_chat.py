@@ -32,8 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from helpers.emulator.auth import sign_request
 from helpers.emulator.state import ensure_state
 from helpers.emulator.tokens import TokenService
-
-from .test_entra import read_exports
+from tests.support import read_exports
 
 TRUST = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 CHAT_VERSION = "2024-03-07"  # what azure-communication-chat 1.3.0 sends

@@ -16,7 +16,6 @@ import collections
 import json
 import socket
 import ssl
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,9 +24,7 @@ from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError
 
 from helpers.emulator import routes
-from tests.support import npm_packages
-
-from .test_entra import bare_env, read_exports
+from tests.support import node_against_a_fresh_service, npm_packages
 
 HERE = Path(__file__).parent / "js"
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,26 +134,13 @@ def test_js_sdk_sees_every_401_with_retries_off(tmp_path):
         ["@azure/communication-identity@^1.2.0", "@azure/core-auth@^1.5.0"],
         "@azure/core-auth",
     )
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "helpers.emulator", "serve", "--state-dir", str(tmp_path / "s")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
+    run = node_against_a_fresh_service(
+        HERE / "early-answers.js",
+        packages / "node_modules",
+        tmp_path / "s",
+        str(JS_ROUNDS),
+        timeout=300,
     )
-    try:
-        env = bare_env(read_exports(serve))
-        env["NODE_PATH"] = str(packages / "node_modules")
-        run = subprocess.run(
-            ["node", str(HERE / "early-answers.js"), str(JS_ROUNDS)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    finally:
-        serve.terminate()
-        serve.wait(timeout=15)
     assert run.returncode == 0, run.stdout + run.stderr
     counts = json.loads(run.stdout.strip().splitlines()[-1])
     assert counts == {"wrong key: 401 Denied": JS_ROUNDS, "right key: 200": JS_ROUNDS}, counts

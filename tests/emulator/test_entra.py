@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import signal
 import subprocess
@@ -22,6 +21,7 @@ from benchmarks.probes.client import parse_export
 from helpers.emulator import start
 from helpers.emulator.auth import verify_bearer
 from helpers.emulator.entra import LocalEntraID, teams_user_token, verify_teams_token
+from tests.support import bare_env, read_exports
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "2c3e1e83-8fd7-4615-ad2b-b8c1229845ac"
@@ -168,24 +168,6 @@ token_result = client.get_token(user, ["voip"])
 print("Issued a token that expires at " + token_result.expires_on)
 client.delete_user(user)
 """
-
-
-def read_exports(proc: subprocess.Popen, count: int = 9) -> dict[str, str]:
-    """The variables a `serve` process prints (all nine: connection string, CA, Entra ID)."""
-    exported = {}
-    while len(exported) < count:
-        line = proc.stdout.readline()
-        assert line, "the service stopped before printing its variables"
-        pair = parse_export(line)
-        if pair:
-            exported[pair[0]] = pair[1]
-    return exported
-
-
-def bare_env(exported: dict[str, str]) -> dict[str, str]:
-    """Only what the machine needs to run a program, plus the exported lines: no Azure settings."""
-    keep = ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR")
-    return {**{k: v for k, v in os.environ.items() if k in keep}, **exported}
 
 
 def test_the_docs_python_entra_snippet_runs_with_only_the_exported_lines(tmp_path):

@@ -11,15 +11,12 @@ which the sample's README installs (`npm install @azure/identity`).
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import npm_packages
-
-from .test_entra import bare_env, read_exports
+from tests.support import node_against_a_fresh_service, npm_packages
 
 HERE = Path(__file__).parent / "js"
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,26 +40,9 @@ def js_packages(request) -> Path:
 
 
 def test_default_azure_credential_signs_in_with_only_the_exported_lines(js_packages, tmp_path):
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "helpers.emulator", "serve", "--state-dir", str(tmp_path / "s")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
+    run = node_against_a_fresh_service(
+        HERE / "entra-id.js", js_packages / "node_modules", tmp_path / "s"
     )
-    try:
-        env = bare_env(read_exports(serve))
-        env["NODE_PATH"] = str(js_packages / "node_modules")
-        run = subprocess.run(
-            ["node", str(HERE / "entra-id.js")],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        serve.terminate()
-        serve.wait(timeout=15)
     out = run.stdout
     assert run.returncode == 0, out + run.stderr
     major = "1" if "sample" in js_packages.name else "4"

@@ -3,17 +3,13 @@ both SDKs (JS signs differently: compact JSON, percent-encoded ids, no client-re
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import npm_packages
-
-from .test_entra import read_exports
+from tests.support import node_against_a_fresh_service, npm_packages
 
 HERE = Path(__file__).parent / "js"
 JS_SDK = "@azure/communication-identity@1.3.1"
@@ -27,28 +23,9 @@ def js_sdk() -> Path:
 
 
 def test_the_javascript_quickstart_runs_against_the_local_service(js_sdk, tmp_path):
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "helpers.emulator", "serve", "--port", "0"]
-        + ["--state-dir", str(tmp_path / "state")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    run = node_against_a_fresh_service(
+        HERE / "quickstart.js", js_sdk / "node_modules", tmp_path / "state", timeout=60
     )
-    try:
-        exports = read_exports(serve)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COMMUNICATION_")}
-        env.update(exports)
-        env["NODE_PATH"] = str(js_sdk / "node_modules")
-        run = subprocess.run(
-            ["node", str(HERE / "quickstart.js")],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        serve.terminate()
-        serve.wait(timeout=15)
     out = run.stdout
     assert run.returncode == 0, out + run.stderr
     assert "Created an identity with ID: 8:acs:" in out

@@ -17,10 +17,9 @@ from azure.core.exceptions import HttpResponseError
 
 from helpers.emulator import errors, limits, start
 from helpers.emulator.limits import Limits, Rule, ThrottlingSettingError, throttling_enabled
-from tests.support import sdk_client
+from tests.support import read_exports, sdk_client
 
 from .conftest import raw_request
-from .test_entra import read_exports
 from .test_js_quickstart import js_sdk  # noqa: F401 - the JS SDK, installed once
 
 API = "api-version=2023-10-01"

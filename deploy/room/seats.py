@@ -77,6 +77,11 @@ def warm_kernel(hub: Hub, name: str, lesson: str, deadline: float) -> bool:
     seat = ServerAccess(name, hub.server_address(name), hub.token)
     left = max(30.0, deadline - time.monotonic())
     try:
+        # As JupyterLab opens a notebook: read it (which also warms the server's notebook
+        # validator, about 0.1 s of CPU on its first use), then its session.
+        read = seat.server("GET", f"api/contents/{lesson}")
+        if read.status_code != 200:
+            raise AttendeeError(f"{lesson} not in their copy (HTTP {read.status_code})")
         kernel = Kernel(seat, lesson).open()
         [done] = asyncio.run(kernel.run([PRELOAD_CODE], left, silent=True))
     except (AttendeeError, HTTPClientError, OSError, TimeoutError) as err:

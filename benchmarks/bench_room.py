@@ -198,7 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             print(hub_room.warm(room.folder, names, lesson=NOTEBOOK_08))
             print(f"seats warmed in {time.monotonic() - warming:.1f} s (before people arrive)")
         for _ in range(args.background_load):
-            busy.append(subprocess.Popen([sys.executable, "-c", BUSY]))
+            # Each in a session of its own, like programs started from separate terminals:
+            # Linux's autogroup scheduler shares the cores between sessions first, and every
+            # attendee's server and kernel have sessions of their own (JupyterHub, jupyter_client).
+            busy.append(subprocess.Popen([sys.executable, "-c", BUSY], start_new_session=True))
         if busy:
             time.sleep(5)  # let the load be there before the room arrives
             print(f"background load: {len(busy)} CPU-bound processes; load {load_average()}")

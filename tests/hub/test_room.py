@@ -264,51 +264,6 @@ def test_three_attendees_sign_in_in_chromium_and_run_lesson_08(room, attendees):
             sign_in_and_run_lesson_08(browser, settings, name)
 
 
-def lesson_sessions(person: Attendee, path: str = NOTEBOOK_08) -> list[dict]:
-    return [s for s in person.server("GET", "api/sessions").json() if s["path"] == path]
-
-
-def test_a_warm_seat_opens_its_lesson_in_the_kernel_started_for_it(room, attendees):
-    """`make hub-warm ... HUB_WARM_LESSON=08-run-the-code.ipynb`: the seat's server runs and
-    lesson 08 has a running kernel before its attendee arrives; JupyterLab (in Chromium) and the
-    simulated attendee both join that kernel instead of starting another, and it has run nothing
-    the learner could see: no name defined, cells numbered from [1]."""
-    settings, _ = room
-    said = hub_room.warm(settings.folder, ["kay", "lin"], lesson=NOTEBOOK_08)
-    assert said.startswith(f"2 seat(s) ready, {NOTEBOOK_08} open in a running kernel: kay, lin")
-    assert f"Idle servers stop after {settings.cull_idle // 60} minutes" in said
-    lin = Attendee(settings.url, "lin")
-    lin.sign_in(PASSWORD)
-    lin.start_server()  # already running: found, not started again
-    (warm,) = lesson_sessions(lin)
-    assert warm["kernel"]["execution_state"] == "idle"
-    with lin.kernel(NOTEBOOK_08) as kernel:
-        assert (kernel.reused, kernel.kernel_id) == (True, warm["kernel"]["id"])
-        probe = kernel.execute(
-            "import sys\n"
-            f"print(sorted(set({list(hub_room.seats.PRELOAD)!r}) - set(sys.modules)), "
-            "[n for n in ('helpers', 'forms', 'connect', 'lab_client') if n in dir()])"
-        )
-    assert (probe.status, probe.text.strip(), probe.count) == ("ok", "[] []", 1)
-    # Warming kay again finds her lesson open.
-    again = hub_room.warm(settings.folder, ["kay"], lesson=NOTEBOOK_08)
-    assert "(1 already had it)" in again
-    kay = Attendee(settings.url, "kay")
-    kay.sign_in(PASSWORD)
-    (kays,) = lesson_sessions(kay)
-
-    def joined_not_replaced():
-        # (JupyterLab starts a kernel under a random path, then renames the session to the
-        # notebook's: a second session for the lesson shows up at the latest after the run.)
-        (now,) = lesson_sessions(kay)
-        assert now["kernel"]["id"] == kays["kernel"]["id"], "JupyterLab started another kernel"
-
-    with chromium() as browser:
-        sign_in_and_run_lesson_08(browser, settings, "kay", opened=joined_not_replaced)
-    (after,) = lesson_sessions(kay)
-    assert after["kernel"]["id"] == kays["kernel"]["id"]
-
-
 ISOLATION_PROBE = """
 from azure.communication.identity import CommunicationUserIdentifier
 from helpers import connect
@@ -616,6 +571,51 @@ def test_resetting_the_room_frees_every_name_and_keeps_notebooks_without_service
     newcomer.start_server()
     assert newcomer.server("GET", "api/contents/mine.txt").status_code == 404
     assert (folder / "attendees" / "ada" / "my-notebooks" / "08-run-the-code.ipynb").is_file()
+
+
+def lesson_sessions(person: Attendee, path: str = NOTEBOOK_08) -> list[dict]:
+    return [s for s in person.server("GET", "api/sessions").json() if s["path"] == path]
+
+
+def test_a_warm_seat_opens_its_lesson_in_the_kernel_started_for_it(room, attendees):
+    """`make hub-warm ... HUB_WARM_LESSON=08-run-the-code.ipynb`: the seat's server runs and
+    lesson 08 has a running kernel before its attendee arrives; JupyterLab (in Chromium) and the
+    simulated attendee both join that kernel instead of starting another, and it has run nothing
+    the learner could see: no name defined, cells numbered from [1]."""
+    settings, _ = room
+    said = hub_room.warm(settings.folder, ["kay", "lin"], lesson=NOTEBOOK_08)
+    assert said.startswith(f"2 seat(s) ready, {NOTEBOOK_08} open in a running kernel: kay, lin")
+    assert f"Idle servers stop after {settings.cull_idle // 60} minutes" in said
+    lin = Attendee(settings.url, "lin")
+    lin.sign_in(PASSWORD)
+    lin.start_server()  # already running: found, not started again
+    (warm,) = lesson_sessions(lin)
+    assert warm["kernel"]["execution_state"] == "idle"
+    with lin.kernel(NOTEBOOK_08) as kernel:
+        assert (kernel.reused, kernel.kernel_id) == (True, warm["kernel"]["id"])
+        probe = kernel.execute(
+            "import sys\n"
+            f"print(sorted(set({list(hub_room.seats.PRELOAD)!r}) - set(sys.modules)), "
+            "[n for n in ('helpers', 'forms', 'connect', 'lab_client') if n in dir()])"
+        )
+    assert (probe.status, probe.text.strip(), probe.count) == ("ok", "[] []", 1)
+    # Warming kay again finds her lesson open.
+    again = hub_room.warm(settings.folder, ["kay"], lesson=NOTEBOOK_08)
+    assert "(1 already had it)" in again
+    kay = Attendee(settings.url, "kay")
+    kay.sign_in(PASSWORD)
+    (kays,) = lesson_sessions(kay)
+
+    def joined_not_replaced():
+        # (JupyterLab starts a kernel under a random path, then renames the session to the
+        # notebook's: a second session for the lesson shows up at the latest after the run.)
+        (now,) = lesson_sessions(kay)
+        assert now["kernel"]["id"] == kays["kernel"]["id"], "JupyterLab started another kernel"
+
+    with chromium() as browser:
+        sign_in_and_run_lesson_08(browser, settings, "kay", opened=joined_not_replaced)
+    (after,) = lesson_sessions(kay)
+    assert after["kernel"]["id"] == kays["kernel"]["id"]
 
 
 def test_nothing_is_left_running_after_the_hub_stops(room, attendees):

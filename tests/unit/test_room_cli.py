@@ -408,6 +408,9 @@ def test_the_trainer_token_reaches_seats_for_warm_kernels_and_nothing_beyond_an_
     configurer.apply(c, hub_room.prepare(env).environment())
     (trainer,) = [r for r in c.JupyterHub.load_roles if r["name"] == "room-trainer"]
     assert {"proxy", "access:servers"} <= set(trainer["scopes"])
+    # Warm kernels wait for the room: the servers cull no kernel (jupyter_server's default, off);
+    # only the hub's idle culler stops a whole server idle for HUB_CULL_IDLE (the guide says so).
+    assert not [a for a in c.Spawner.args if "cull" in a.lower()]
     # Every scope is part of JupyterHub's admin role (the trainer signs in as that admin anyway).
     jupyterhub = pytest.importorskip("jupyterhub.roles")
     from jupyterhub.scopes import expand_scopes

@@ -4,15 +4,17 @@
 
 Starts `jupyterhub` (deploy/jupyterhub_config.py, configurable-http-proxy) in a temporary room
 on free ports, as `make hub` would (as root: one system account per attendee). With --warm the
-seats are prepared first, as the trainer guide tells trainers to (`make hub-warm NAMES=...`:
-each attendee's server started before people arrive). With --background-load N, N CPU-bound
+seats are prepared first, as the trainer guide tells trainers to (`make hub-warm NAMES=...
+HUB_WARM_LESSON=08-run-the-code.ipynb`: each attendee's server started before people arrive,
+with the lesson's kernel running on it). With --background-load N, N CPU-bound
 processes run beside the room for the whole measurement (a busy machine). Then N simulated
 attendees (deploy.attendee), released together by a barrier, each sign in on the login form,
 start (or find) their server and run every code cell of notebook 08 in a kernel over the
 websocket. Prints: the load average, how many succeeded, p50/p95 seconds from the barrier to a
-finished run, CPU and memory per attendee (proportional set size of their server and kernel -
-the local ACS service runs inside the kernel), and the hub's start time. Everything is stopped
-afterwards, and the accounts the room made are removed.
+finished run, where the CPU went in that window (kernels, servers, hub, proxy, the simulated
+browsers themselves), CPU and memory per attendee (proportional set size of their server and
+kernel - the local ACS service runs inside the kernel), and the hub's start time. Everything
+is stopped afterwards, and the accounts the room made are removed.
 """
 
 from __future__ import annotations
@@ -74,12 +76,55 @@ def attendee_processes(room: Path, name: str) -> list[int]:
     return found
 
 
+def cpu_by_part(room: Path, hub_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by each part of the room: the hub, its proxy, the culler,
+    attendees' servers and their kernels (each kernel runs its local ACS service)."""
+    parts: dict[str, float] = {}
+    for pid in hub_room.room_processes(room):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            used = cpu_seconds(pid)
+        except OSError:
+            continue  # ended meanwhile
+        if pid == hub_pid:
+            part = "hub"
+        elif b"configurable-http-proxy" in command:
+            part = "proxy"
+        elif b"idle_culler" in command:
+            part = "culler"
+        else:
+            part = "kernels" if b"ipykernel" in command else "servers"
+        parts[part] = parts.get(part, 0.0) + used
+    return parts
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def window_shares(before: dict, after: dict, busy: float, own: float) -> str:
+    """Where the cores went between the barrier and the last finished run."""
+    used = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    room = sum(used.values())
+    order = ("kernels", "servers", "hub", "proxy", "culler")
+    shown = ", ".join(f"{k} {used[k]:.1f} s" for k in order if k in used)
+    rest = busy - room - own
+    return (
+        f"CPU from the barrier to the last finished run: {busy:.1f} s on the machine = room "
+        f"{room:.1f} s ({shown}) + the simulated browsers (this script) {own:.1f} s + "
+        f"everything else {rest:.1f} s"
+    )
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def one_attendee(url, name, start, measured, results, errors):
+def one_attendee(url, name, start, measured, results, errors, reused):
     person = Attendee(url, name)
     try:
         start.wait()
@@ -92,11 +137,14 @@ def one_attendee(url, name, start, measured, results, errors):
             if c["cell_type"] == "code"
         ]
         with person.kernel(NOTEBOOK_08) as kernel:
+            reused[name] = kernel.reused
             ran = asyncio.run(kernel.run(cells, timeout=600))
             seconds = time.monotonic() - began
             bad = failures(ran)
             if bad:
                 errors[name] = "; ".join(bad)
+            elif [c.count for c in ran] != list(range(1, len(ran) + 1)):
+                errors[name] = f"cells numbered {[c.count for c in ran]}, not from [1]"
             else:
                 results[name] = seconds
             measured.wait()  # keep the kernel (and its service) alive until memory is read
@@ -147,10 +195,13 @@ def main(argv: list[str] | None = None) -> int:
         names = [f"attendee-{i:02d}" for i in range(1, n + 1)]
         if args.warm:
             warming = time.monotonic()
-            print(hub_room.warm(room.folder, names), end="")
-            print(f" in {time.monotonic() - warming:.1f} s (before people arrive)")
+            print(hub_room.warm(room.folder, names, lesson=NOTEBOOK_08))
+            print(f"seats warmed in {time.monotonic() - warming:.1f} s (before people arrive)")
         for _ in range(args.background_load):
-            busy.append(subprocess.Popen([sys.executable, "-c", BUSY]))
+            # Each in a session of its own, like programs started from separate terminals:
+            # Linux's autogroup scheduler shares the cores between sessions first, and every
+            # attendee's server and kernel have sessions of their own (JupyterHub, jupyter_client).
+            busy.append(subprocess.Popen([sys.executable, "-c", BUSY], start_new_session=True))
         if busy:
             time.sleep(5)  # let the load be there before the room arrives
             print(f"background load: {len(busy)} CPU-bound processes; load {load_average()}")
@@ -158,19 +209,30 @@ def main(argv: list[str] | None = None) -> int:
         measured = threading.Barrier(n + 1)
         results: dict[str, float] = {}
         errors: dict[str, str] = {}
+        reused: dict[str, bool] = {}
         threads = [
             threading.Thread(
-                target=one_attendee, args=(room.url, name, start, measured, results, errors)
+                target=one_attendee,
+                args=(room.url, name, start, measured, results, errors, reused),
             )
             for name in names
         ]
         for thread in threads:
             thread.start()
+        parts_before = cpu_by_part(room.folder, process.pid)
+        busy_before, own_before = machine_busy_seconds(), time.process_time()
         start.wait()
         began = time.monotonic()
         while len(results) + len(errors) < n and time.monotonic() - began < 900:
-            time.sleep(0.5)
+            time.sleep(0.2)
+        shares = window_shares(
+            parts_before,
+            cpu_by_part(room.folder, process.pid),
+            machine_busy_seconds() - busy_before,
+            time.process_time() - own_before,
+        )
         print(f"succeeded: {len(results)} of {n}")
+        print(f"found notebook 08's kernel already running (warm): {sum(reused.values())} of {n}")
         for name, error in sorted(errors.items()):
             print(f"  {name}: {error}")
         if results:
@@ -179,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"time to a finished run of notebook 08: p50 {percentile(times, 0.5):.1f} s, "
                 f"p95 {percentile(times, 0.95):.1f} s, max {max(times):.1f} s"
             )
+        print(shares)
         pss, rss, counts, cpu, kernel_cpu = [], [], [], [], []
         for name in names:
             pids = attendee_processes(room.folder, name)

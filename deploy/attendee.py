@@ -34,6 +34,24 @@ class CellResult:
     status: str  # "ok" or "error"
     text: str  # everything the cell printed or displayed as text/plain, joined
     error: str = ""
+    count: int = 0  # the execution count the kernel gave it: the [n] a notebook shows
+
+
+@dataclass
+class ServerAccess:
+    """Someone's own Jupyter server at `server_url`, reached with `token`: the trainer's warm-seat
+    command uses it (with the room's trainer token) on a seat's server directly."""
+
+    name: str
+    server_url: str
+    token: str = field(repr=False)
+    session: requests.Session = field(default_factory=requests.Session, repr=False)
+
+    def __post_init__(self) -> None:
+        self.session.headers["Authorization"] = f"token {self.token}"
+
+    def server(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.session.request(method, f"{self.server_url}{path}", timeout=60, **kwargs)
 
 
 @dataclass
@@ -125,26 +143,58 @@ class Attendee:
 class Kernel:
     """A notebook session (kernel started in the notebook's folder) driven over its websocket."""
 
-    def __init__(self, attendee: Attendee, path: str):
+    def __init__(self, attendee: Attendee | ServerAccess, path: str):
         self.attendee, self.path = attendee, path
         self.session_id = ""
         self.kernel_id = ""
+        self.reused = False  # the notebook's session was already running (a warm seat's)
 
-    def __enter__(self) -> Kernel:
-        made = self.attendee.server(
-            "POST",
-            "api/sessions",
-            json={"path": self.path, "type": "notebook", "kernel": {"name": "python3"}},
-        )
-        if made.status_code != 201:
-            raise AttendeeError(f"{self.attendee.name}: no kernel (HTTP {made.status_code})")
-        self.session_id, self.kernel_id = made.json()["id"], made.json()["kernel"]["id"]
+    def open(self) -> Kernel:
+        """As JupyterLab opens a notebook: join the session already running for its path (with
+        its kernel), else start one."""
+        listed = self.attendee.server("GET", "api/sessions")
+        if listed.status_code != 200:
+            raise AttendeeError(
+                f"{self.attendee.name}: no session list (HTTP {listed.status_code})"
+            )
+        found = [s for s in listed.json() if s.get("path") == self.path and s.get("kernel")]
+        if found:
+            self.reused, model = True, found[0]
+        else:
+            # As JupyterLab names it: JupyterLab drops the whole session list when one session
+            # has no name (its model check wants a string), and then starts another kernel.
+            name = self.path.rsplit("/", 1)[-1]
+            made = self.attendee.server(
+                "POST",
+                "api/sessions",
+                json={
+                    "path": self.path,
+                    "name": name,
+                    "type": "notebook",
+                    "kernel": {"name": "python3"},
+                },
+            )
+            if made.status_code != 201:
+                raise AttendeeError(f"{self.attendee.name}: no kernel (HTTP {made.status_code})")
+            model = made.json()
+        self.session_id, self.kernel_id = model["id"], model["kernel"]["id"]
         return self
 
-    def __exit__(self, *exc) -> None:
+    def close(self) -> None:
+        """Shut the session and its kernel down."""
         self.attendee.server("DELETE", f"api/sessions/{self.session_id}")
 
-    async def run(self, cells: list[str], timeout: float) -> list[CellResult]:
+    def __enter__(self) -> Kernel:
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    async def run(
+        self, cells: list[str], timeout: float, *, silent: bool = False
+    ) -> list[CellResult]:
+        """Run `cells` one after the other; `silent` ones leave no trace a learner could see:
+        no execution count, no history, no input echoed to other clients."""
         parts = urlsplit(self.attendee.server_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
         url = f"{scheme}://{parts.netloc}{parts.path}api/kernels/{self.kernel_id}/channels"
@@ -156,11 +206,13 @@ class Kernel:
         )
         socket = await websocket_connect(request)
         try:
-            return [await asyncio.wait_for(self._execute(socket, c), timeout) for c in cells]
+            return [
+                await asyncio.wait_for(self._execute(socket, c, silent), timeout) for c in cells
+            ]
         finally:
             socket.close()
 
-    async def _execute(self, socket, code: str) -> CellResult:
+    async def _execute(self, socket, code: str, silent: bool = False) -> CellResult:
         msg_id = uuid.uuid4().hex
         await socket.write_message(
             json.dumps(
@@ -176,8 +228,8 @@ class Kernel:
                     "metadata": {},
                     "content": {
                         "code": code,
-                        "silent": False,
-                        "store_history": True,
+                        "silent": silent,
+                        "store_history": not silent,
                         "user_expressions": {},
                         "allow_stdin": False,
                         "stop_on_error": True,
@@ -187,7 +239,7 @@ class Kernel:
                 }
             )
         )
-        text, status, error, idle, replied = [], "", "", False, False
+        text, status, error, idle, replied, count = [], "", "", False, False, 0
         while not (idle and replied):
             raw = await socket.read_message()
             if raw is None:
@@ -208,7 +260,10 @@ class Kernel:
                 idle = True
             elif kind == "execute_reply":
                 replied, status = True, content["status"]
-        return CellResult(source=code, status=status, text="\n".join(text), error=error)
+                count = content.get("execution_count") or 0
+        return CellResult(
+            source=code, status=status, text="\n".join(text), error=error, count=count
+        )
 
     def execute(self, code: str, timeout: float = 60) -> CellResult:
         """Run one snippet in this kernel (the hub test's isolation checks use it)."""

@@ -7,7 +7,7 @@
 - spawner.py: how an attendee's server is started (only the hub's process imports it)
 - processes.py: the hub as a process: start, wait, stop
 - hub_api.py: the hub's REST API for the trainer commands
-- resets.py: the trainer commands; cli.py: `python -m deploy.room ...`
+- resets.py, seats.py: the trainer commands (seats: warm seats); cli.py: `python -m deploy.room`
 """
 
 from .cli import banner, main
@@ -30,7 +30,8 @@ from .layout import (
     room_dir,
 )
 from .processes import room_processes, start, stop, wait_until_up
-from .resets import attendees, reset_attendee, reset_files, reset_room, warm
+from .resets import attendees, reset_attendee, reset_files, reset_room
+from .seats import warm
 from .settings import MIN_PASSWORD, Room, default_proxy, free_port, prepare, with_runtime
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 python -m deploy.room serve                # `make hub`: start it, print how to sign in
 python -m deploy.room attendees            # `make hub-attendees`: who, whose server runs
-python -m deploy.room warm NAME...         # `make hub-warm NAMES="ada grace"`: seats ready
+python -m deploy.room warm [--lesson F] NAME...  # `make hub-warm NAMES="ada grace"`: seats ready
 python -m deploy.room reset-attendee NAME  # `make hub-reset-attendee NAME=ada`
 python -m deploy.room reset-room           # `make hub-reset-room`: between two groups
 """
@@ -13,13 +13,13 @@ import os
 import socket
 import sys
 
-from . import accounts, processes, resets
-from .layout import RoomError, room_dir
+from . import accounts, processes, resets, seats
+from .layout import FIRST_LESSON, RoomError, room_dir
 from .settings import SHARED_OPT_IN, Room, prepare, with_runtime
 
 USAGE = (
-    "usage: python -m deploy.room serve | attendees | warm NAME... | reset-attendee NAME | "
-    "reset-room [--yes]"
+    "usage: python -m deploy.room serve | attendees | warm [--lesson NOTEBOOK] NAME... | "
+    "reset-attendee NAME | reset-room [--yes]"
 )
 
 
@@ -98,9 +98,14 @@ def main(argv: list[str] | None = None) -> int:
             if accounts.enabled():
                 print(f"{len(accounts.recorded(room))} system account(s) made by this room")
             return 0
-        if command == "warm" and rest:
-            print(resets.warm(room, [n.strip().lower() for n in rest]))
-            return 0
+        if command == "warm":
+            # The lesson: --lesson, else HUB_WARM_LESSON (`make hub-warm ... HUB_WARM_LESSON=`).
+            lesson = os.environ.get(seats.LESSON_VARIABLE) or FIRST_LESSON
+            if rest[:1] == ["--lesson"] and len(rest) >= 2:
+                lesson, rest = rest[1], rest[2:]
+            if rest and not rest[0].startswith("-"):
+                print(seats.warm(room, [n.strip().lower() for n in rest], lesson))
+                return 0
         if command == "reset-attendee" and len(rest) == 1:
             print(resets.reset_attendee(room, rest[0]))
             return 0

@@ -11,6 +11,7 @@ from .layout import (
     ATTENDEES,
     COPY,
     DEFAULT_CULL_IDLE,
+    FIRST_LESSON,
     NAME_PATTERN,
     REPO,
     SERVICE_STATE,
@@ -19,7 +20,7 @@ from .layout import (
 )
 
 BIN = Path(sys.executable).parent  # the lab's .venv/bin: jupyterhub-singleuser, the culler
-START_LESSON = "/lab/tree/00-set-up-your-environment.ipynb"
+START_LESSON = f"/lab/tree/{FIRST_LESSON}"
 # Server extensions an attendee's lab doesn't use; each one costs every server start time.
 # Voila's preview is `make app`'s business; the language server needs a server nobody installed.
 OFF_EXTENSIONS = ("voila.server_extension", "jupyter_lsp")
@@ -107,8 +108,19 @@ def apply(c, environ=os.environ) -> None:
             "services": ["idle-culler"],
         },
         {
+            # The trainer is the room's admin; these are the parts of an admin the commands use.
+            # `proxy` (the routing table) and `access:servers` let `hub-warm` open the first
+            # lesson's kernel on each seat's server, on loopback (deploy/room/seats.py).
             "name": "room-trainer",
-            "scopes": ["list:users", "read:users", "read:servers", "servers", "admin:users"],
+            "scopes": [
+                "list:users",
+                "read:users",
+                "read:servers",
+                "servers",
+                "admin:users",
+                "proxy",
+                "access:servers",
+            ],
             "services": ["room-trainer"],
         },
     ]

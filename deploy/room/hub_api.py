@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from .layout import ROOM_FILE, RoomError, private_dir
+from .layout import DEFAULT_CULL_IDLE, ROOM_FILE, RoomError, private_dir
 from .settings import room_secrets
 
 
@@ -26,6 +26,8 @@ class Hub:
         self.api_url = info["api_url"]
         self.admin = info["admin"]
         self.runtime = info.get("runtime") or ""
+        self.cull_idle = int(info.get("cull_idle") or DEFAULT_CULL_IDLE)
+        self.token = token  # the trainer's: also reaches attendees' servers (access:servers)
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"token {token}"
 
@@ -59,6 +61,14 @@ class Hub:
 
     def start(self, name: str) -> None:
         self.call("POST", f"/users/{name}/server", ok=(201, 202, 400))
+
+    def server_address(self, name: str) -> str:
+        """Where the attendee's running server answers on loopback (the proxy's route target),
+        so the trainer commands reach it the same way whether the room uses HTTPS or not."""
+        route = self.call("GET", "/proxy").json().get(f"/user/{name}/")
+        if not route:
+            raise RoomError(f"{name}'s server has no route in the proxy; is it running?")
+        return f"{route['target'].rstrip('/')}/user/{name}/"
 
     def delete(self, name: str) -> None:
         self.call("DELETE", f"/users/{name}", ok=(204, 404))

@@ -18,6 +18,7 @@ DEFAULT_ROOM = REPO / ".hub"
 DEFAULT_PORT = 8000
 DEFAULT_ADMIN = "trainer"
 DEFAULT_CULL_IDLE = 3600
+FIRST_LESSON = "00-set-up-your-environment.ipynb"  # where an attendee's lab opens
 # JupyterHub lowercases the name at sign-in; the rest keeps it a plain folder name.
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 PRIVATE = "private"

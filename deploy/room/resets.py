@@ -1,11 +1,10 @@
-"""The trainer's commands on a running room: who is there, warm seats, one attendee reset,
-the whole room reset between groups."""
+"""The trainer's commands on a running room: who is there, one attendee reset, the whole room
+reset between groups (warm seats: seats.py)."""
 
 from __future__ import annotations
 
 import pwd
 import shutil
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from .layout import (
     SERVICE_STATE,
     RoomError,
     attendee_home,
-    check_name,
 )
 
 
@@ -33,23 +31,6 @@ def attendees(room: Path) -> list[tuple[str, str, str]]:
         last = (user.get("last_activity") or "")[:16].replace("T", " ")
         rows.append((user["name"] + role, server_state(user), last or "-"))
     return rows
-
-
-def warm(room: Path, names: list[str], timeout: float = 600) -> str:
-    """Seats ready before people arrive: each named attendee's server started now (their account
-    made, their copy and service state in place), so signing in opens a running lab."""
-    hub = Hub(room)
-    for name in names:
-        hub.call("POST", f"/users/{check_name(name)}", ok=(201, 409))
-        hub.start(name)
-    deadline = time.monotonic() + timeout
-    waiting = list(names)
-    while waiting and time.monotonic() < deadline:
-        waiting = [n for n in waiting if server_state(hub.user(n) or {}) != "running"]
-        time.sleep(0.5)
-    if waiting:
-        raise RoomError(f"seats not ready after {timeout:.0f} s: {', '.join(waiting)}")
-    return f"{len(names)} seat(s) ready: {', '.join(names)}"
 
 
 def _remove_exports(home: Path) -> int:

@@ -315,7 +315,13 @@ def prepare(environ=os.environ, *, check_port: bool = True) -> Room:
 
 def _write_room_file(room: Room) -> None:
     """What the trainer commands need to find the running hub (private, like the secrets)."""
-    info = {"url": room.url, "api_url": room.api_url, "admin": room.admin, "runtime": room.runtime}
+    info = {
+        "url": room.url,
+        "api_url": room.api_url,
+        "admin": room.admin,
+        "runtime": room.runtime,
+        "cull_idle": room.cull_idle,
+    }
     write_atomic(room.private / ROOM_FILE, json.dumps(info).encode(), mode=0o600)
 
 

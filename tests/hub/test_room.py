@@ -20,13 +20,14 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 
 from deploy import room as hub_room
-from deploy.attendee import Attendee, AttendeeError, failures
+from deploy.attendee import NOTEBOOK_08, Attendee, AttendeeError, failures
 
 pytestmark = pytest.mark.hub
 PASSWORD = "room-test-password"
@@ -191,15 +192,24 @@ def _lesson_state(page, what: str, ready, timeout: float = 240) -> dict:
     pytest.fail(f"timed out while {what}: {state}")
 
 
-def _menu(page, top: str, item: str) -> None:
-    page.locator(".lm-MenuBar-item", has_text=top).first.click()
-    page.locator(".lm-Menu-itemLabel").get_by_text(item, exact=True).click()
+def _menu(page, top: str, item: str, timeout: float = 120) -> None:
+    """Choose `top` › `item`, as a person does: a menu opened while the lab was still busy
+    shows the item greyed out (a click on it does nothing), so close it and look again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.locator(".lm-MenuBar-item", has_text=top).first.click()
+        entry = page.locator(".lm-Menu-item", has=page.get_by_text(item, exact=True)).first
+        entry.wait_for()
+        if "lm-mod-disabled" not in (entry.get_attribute("class") or ""):
+            entry.click()
+            return
+        page.keyboard.press("Escape")
+        assert time.monotonic() < deadline, f"{top} › {item} stayed greyed out"
+        page.wait_for_timeout(500)
 
 
-def test_three_attendees_sign_in_in_chromium_and_run_lesson_08(room, attendees):
-    """As a person would: the hub's login form in Chromium, then lesson 08 from the Run menu in
-    their own JupyterLab, with no kernel chooser in front of it and no error in any output."""
-    settings, _ = room
+@contextmanager
+def chromium():
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
@@ -208,35 +218,50 @@ def test_three_attendees_sign_in_in_chromium_and_run_lesson_08(room, attendees):
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
         try:
-            for name in PEOPLE:
-                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-                page.set_default_timeout(120_000)
-                page.goto(f"{settings.url}hub/login")
-                page.fill("input[name=username]", name)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("#login_submit")
-                page.wait_for_url(f"**/user/{name}/lab/**")
-                page.goto(f"{settings.url}user/{name}/lab/tree/08-run-the-code.ipynb")
-                _lesson_state(page, "opening lesson 08", lambda s: s["status"] == "idle")
-                page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
-                page.keyboard.press("Escape")
-                _menu(page, "Edit", "Clear Outputs of All Cells")  # so old counts can't pass
-                _lesson_state(page, "clearing", lambda s: set(s["prompts"]) == {"[ ]:"})
-                _menu(page, "Run", "Run All Cells")
-                done = _lesson_state(
-                    page,
-                    "running lesson 08",
-                    lambda s: (
-                        s["status"] == "idle"
-                        and s["prompts"]
-                        and s["prompts"] == [f"[{i}]:" for i in range(1, len(s["prompts"]) + 1)]
-                    ),
-                )
-                assert "Traceback" not in done["outputs"], done["outputs"][-2000:]
-                assert "local ACS Identity service" in done["outputs"]
-                page.context.close()
+            yield browser
         finally:
             browser.close()
+
+
+def sign_in_and_run_lesson_08(browser, settings, name: str, opened=lambda: None) -> None:
+    """The hub's login form, then lesson 08 from the Run menu in their own JupyterLab, with no
+    kernel chooser in front of it, cells numbered from [1] and no error in any output;
+    `opened()` runs once the lesson's kernel is idle, before anything ran in it."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{settings.url}hub/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{name}/lab/**")
+    page.goto(f"{settings.url}user/{name}/lab/tree/08-run-the-code.ipynb")
+    _lesson_state(page, "opening lesson 08", lambda s: s["status"] == "idle")
+    opened()
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
+    page.keyboard.press("Escape")
+    _menu(page, "Edit", "Clear Outputs of All Cells")  # so old counts can't pass
+    _lesson_state(page, "clearing", lambda s: set(s["prompts"]) == {"[ ]:"})
+    _menu(page, "Run", "Run All Cells")
+    done = _lesson_state(
+        page,
+        "running lesson 08",
+        lambda s: (
+            s["status"] == "idle"
+            and s["prompts"]
+            and s["prompts"] == [f"[{i}]:" for i in range(1, len(s["prompts"]) + 1)]
+        ),
+    )
+    assert "Traceback" not in done["outputs"], done["outputs"][-2000:]
+    assert "local ACS Identity service" in done["outputs"]
+    page.context.close()
+
+
+def test_three_attendees_sign_in_in_chromium_and_run_lesson_08(room, attendees):
+    """As a person would, in Chromium, each attendee in their own browser context."""
+    settings, _ = room
+    with chromium() as browser:
+        for name in PEOPLE:
+            sign_in_and_run_lesson_08(browser, settings, name)
 
 
 ISOLATION_PROBE = """
@@ -546,6 +571,51 @@ def test_resetting_the_room_frees_every_name_and_keeps_notebooks_without_service
     newcomer.start_server()
     assert newcomer.server("GET", "api/contents/mine.txt").status_code == 404
     assert (folder / "attendees" / "ada" / "my-notebooks" / "08-run-the-code.ipynb").is_file()
+
+
+def lesson_sessions(person: Attendee, path: str = NOTEBOOK_08) -> list[dict]:
+    return [s for s in person.server("GET", "api/sessions").json() if s["path"] == path]
+
+
+def test_a_warm_seat_opens_its_lesson_in_the_kernel_started_for_it(room, attendees):
+    """`make hub-warm ... HUB_WARM_LESSON=08-run-the-code.ipynb`: the seat's server runs and
+    lesson 08 has a running kernel before its attendee arrives; JupyterLab (in Chromium) and the
+    simulated attendee both join that kernel instead of starting another, and it has run nothing
+    the learner could see: no name defined, cells numbered from [1]."""
+    settings, _ = room
+    said = hub_room.warm(settings.folder, ["kay", "lin"], lesson=NOTEBOOK_08)
+    assert said.startswith(f"2 seat(s) ready, {NOTEBOOK_08} open in a running kernel: kay, lin")
+    assert f"Idle servers stop after {settings.cull_idle // 60} minutes" in said
+    lin = Attendee(settings.url, "lin")
+    lin.sign_in(PASSWORD)
+    lin.start_server()  # already running: found, not started again
+    (warm,) = lesson_sessions(lin)
+    assert warm["kernel"]["execution_state"] == "idle"
+    with lin.kernel(NOTEBOOK_08) as kernel:
+        assert (kernel.reused, kernel.kernel_id) == (True, warm["kernel"]["id"])
+        probe = kernel.execute(
+            "import sys\n"
+            f"print(sorted(set({list(hub_room.seats.PRELOAD)!r}) - set(sys.modules)), "
+            "[n for n in ('helpers', 'forms', 'connect', 'lab_client') if n in dir()])"
+        )
+    assert (probe.status, probe.text.strip(), probe.count) == ("ok", "[] []", 1)
+    # Warming kay again finds her lesson open.
+    again = hub_room.warm(settings.folder, ["kay"], lesson=NOTEBOOK_08)
+    assert "(1 already had it)" in again
+    kay = Attendee(settings.url, "kay")
+    kay.sign_in(PASSWORD)
+    (kays,) = lesson_sessions(kay)
+
+    def joined_not_replaced():
+        # (JupyterLab starts a kernel under a random path, then renames the session to the
+        # notebook's: a second session for the lesson shows up at the latest after the run.)
+        (now,) = lesson_sessions(kay)
+        assert now["kernel"]["id"] == kays["kernel"]["id"], "JupyterLab started another kernel"
+
+    with chromium() as browser:
+        sign_in_and_run_lesson_08(browser, settings, "kay", opened=joined_not_replaced)
+    (after,) = lesson_sessions(kay)
+    assert after["kernel"]["id"] == kays["kernel"]["id"]
 
 
 def test_nothing_is_left_running_after_the_hub_stops(room, attendees):

@@ -369,3 +369,51 @@ def test_the_runtime_folder_is_removed_on_stop_only_while_it_is_still_ours(env, 
             assert not hub_room.processes.remove_runtime(room) and os.path.isdir(runtime)
         finally:
             os.rmdir(runtime)
+
+
+@pytest.mark.parametrize(
+    "lesson",
+    ["08-run-the-code.ipynb", "de/08-run-the-code.ipynb", " 00-set-up-your-environment.ipynb "],
+)
+def test_a_warm_seat_lesson_is_a_notebook_of_the_lab(lesson):
+    assert hub_room.seats.lesson_path(lesson) == lesson.strip()
+
+
+@pytest.mark.parametrize(
+    "lesson",
+    ["", "nope.ipynb", "issue-access-tokens.py", "../README.md", "../notebooks/x.ipynb", "/etc"],
+)
+def test_a_warm_seat_lesson_that_is_no_lesson_is_one_line_naming_the_variable(lesson):
+    with pytest.raises(hub_room.RoomError) as caught:
+        hub_room.seats.lesson_path(lesson)
+    message = str(caught.value)
+    assert message.startswith("HUB_WARM_LESSON: ") and "\n" not in message
+    assert "00-set-up-your-environment.ipynb (the default)" in message
+
+
+def test_hub_warm_checks_the_lesson_before_it_needs_a_hub(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HUB_ROOM", str(tmp_path / "no-room"))
+    monkeypatch.setenv("HUB_WARM_LESSON", "09-nothing.ipynb")
+    assert hub_room.main(["warm", "ada"]) == 2
+    assert "HUB_WARM_LESSON: '09-nothing.ipynb' is not a lesson" in capsys.readouterr().err
+    # --lesson wins over the variable; a real lesson then needs the running hub.
+    assert hub_room.main(["warm", "--lesson", "08-run-the-code.ipynb", "ada"]) == 2
+    assert "start it with `make hub` first" in capsys.readouterr().err
+    assert hub_room.main(["warm", "--lesson", "08-run-the-code.ipynb"]) == 2  # no names
+    assert capsys.readouterr().err.startswith("usage: ")
+
+
+def test_the_trainer_token_reaches_seats_for_warm_kernels_and_nothing_beyond_an_admin(env):
+    c = Config()
+    configurer.apply(c, hub_room.prepare(env).environment())
+    (trainer,) = [r for r in c.JupyterHub.load_roles if r["name"] == "room-trainer"]
+    assert {"proxy", "access:servers"} <= set(trainer["scopes"])
+    # Warm kernels wait for the room: the servers cull no kernel (jupyter_server's default, off);
+    # only the hub's idle culler stops a whole server idle for HUB_CULL_IDLE (the guide says so).
+    assert not [a for a in c.Spawner.args if "cull" in a.lower()]
+    # Every scope is part of JupyterHub's admin role (the trainer signs in as that admin anyway).
+    jupyterhub = pytest.importorskip("jupyterhub.roles")
+    from jupyterhub.scopes import expand_scopes
+
+    (admin,) = [r for r in jupyterhub.get_default_roles() if r["name"] == "admin"]
+    assert set(expand_scopes(trainer["scopes"])) <= set(expand_scopes(admin["scopes"]))

@@ -106,7 +106,7 @@ XDIST ?= -n auto --dist loadfile --no-loadscope-reorder
 check: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q -m "$(QUICK)" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "$(QUICK)" $(XDIST) $(PYTEST_ARGS)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -55,8 +55,9 @@ DEV_EXTRAS := .[dev,hub]
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip 'uv==$(UV_VERSION)' \
-		|| $(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --upgrade pip 'uv==$(UV_VERSION)' 2>/dev/null \
+		|| { echo "no uv $(UV_VERSION) for this platform: pip installs"; \
+		$(BIN)/python -m pip install --quiet --upgrade pip; }
 	$(call pip_install,-e .)
 	$(BIN)/python -m helpers.setup_lab
 	@touch $(STAMP)

@@ -36,23 +36,39 @@ help:
 
 install: $(STAMP)
 
+# The installer: uv (pinned, from PyPI into the venv) resolves and installs the same pins as pip,
+# in parallel: a fresh clone's `make test` install took 89 s with four pip runs here, about 35 s
+# with uv (2 cores). --compile-bytecode: pip writes .pyc files as it installs, uv only when asked
+# (without them every kernel and server would compile its imports again). Where no uv wheel exists
+# for the platform, pip installs as before. uv reads no pip settings, so an offline room's
+# PIP_NO_INDEX and PIP_FIND_LINKS are passed on; the wheelhouse holds uv's wheel too.
+UV_VERSION := 0.13.8
+UV_FLAGS = $(if $(filter-out 0 false no off,$(PIP_NO_INDEX)),--no-index) \
+	$(foreach links,$(PIP_FIND_LINKS),--find-links "$(links)")
+pip_install = if test -x $(BIN)/uv; then \
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python $(UV_FLAGS) $(1); \
+	else PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet $(1); fi
+DEV_EXTRAS := .[dev,hub]
+
 # Learners get the runtime set only (`make lab`, `make app`); the test tools (Playwright alone is
 # ~165 MB) come with `make test`. Each stamp is redone only when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e .
+	@$(BIN)/python -m pip install --quiet --upgrade pip 'uv==$(UV_VERSION)' 2>/dev/null \
+		|| { echo "no uv $(UV_VERSION) for this platform: pip installs"; \
+		$(BIN)/python -m pip install --quiet --upgrade pip; }
+	$(call pip_install,-e .)
 	$(BIN)/python -m helpers.setup_lab
 	@touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP) $(HUB_STAMP) pyproject.toml
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,hub]'
+	$(call pip_install,-e '$(DEV_EXTRAS)')
 	@touch $(DEV_STAMP)
 
 # JupyterHub and the idle culler from PyPI (the [hub] extra); the proxy from npm into the venv.
 $(HUB_STAMP): $(STAMP) pyproject.toml
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[hub]'
+	$(call pip_install,-e '.[hub]')
 	@command -v npm >/dev/null || { echo "make hub needs Node.js and npm (apt-get install npm)"; exit 2; }
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/hub-proxy \
 		configurable-http-proxy@$(HUB_PROXY_VERSION)
@@ -91,7 +107,7 @@ XDIST ?= -n auto --dist loadfile --no-loadscope-reorder
 check: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q -m "$(QUICK)" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "$(QUICK)" $(XDIST) $(PYTEST_ARGS)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -129,12 +145,13 @@ hub-warm: $(HUB_STAMP)
 	@test -n "$(NAMES)" || { echo 'which seats? make hub-warm NAMES="ada grace"'; exit 2; }
 	@$(BIN)/python -m deploy.room warm $(NAMES)
 
-# Every wheel the lab needs (and the lab itself, and setuptools for `pip install -e .`), for a
-# room without network: pip install --no-index --find-links wheelhouse acs-identity-lab
+# Every wheel the lab needs (and the lab itself, setuptools for `pip install -e .`, the installer
+# uv), for a room without network: pip install --no-index --find-links wheelhouse acs-identity-lab
 # The wheels fit this machine's OS and Python: build it where the attendees' laptops match.
 WHEELHOUSE ?= wheelhouse
 wheelhouse: $(STAMP)
-	PYTHONWARNINGS=ignore $(BIN)/python -m pip wheel --quiet --wheel-dir "$(WHEELHOUSE)" . 'setuptools>=68'
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip wheel --quiet --wheel-dir "$(WHEELHOUSE)" . \
+		'setuptools>=68' 'uv==$(UV_VERSION)'
 	@echo "$(WHEELHOUSE)/: $$(ls "$(WHEELHOUSE)" | wc -l) wheels, $$(du -sh "$(WHEELHOUSE)" | cut -f1);" \
 		"install with: pip install --no-index --find-links $(WHEELHOUSE) acs-identity-lab"
 

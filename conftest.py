@@ -2,7 +2,7 @@
 conftest.py only for the folders it collects, so this one sits at the root:
 
 * The suite must never reach Azure, and must not touch the learner's own local-service state: it
-  forces the local backend and gives the whole session a private, empty state dir. Kernels that
+  forces the local backend and gives each test process a private, empty state dir. Kernels that
   nbval starts inherit this environment.
 * Tiers: every test is marked here, in one place, by what it needs (`NEEDS_BY_*`); `make check`
   runs the quick tier (`-m "not (kernel or browser or hub or install or slow)"`), `make test`
@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 
 os.environ["ACS_LAB_BACKEND"] = "emulator"
-os.environ.setdefault("ACS_EMULATOR_HOME", tempfile.mkdtemp(prefix="acs-lab-tests-"))
+# One private state dir per process, never an inherited one: xdist workers inherit the
+# controller's environment, and two notebooks on two workers sharing one identity database saw
+# each other's identities (lesson 09's "Identities left" count, lesson 02's delete: 404).
+os.environ["ACS_EMULATOR_HOME"] = tempfile.mkdtemp(prefix="acs-lab-tests-")
 # Kernels pick their language from their notebook's folder (helpers.i18n); no override leaks in.
 for _name in (
     "COMMUNICATION_SERVICES_CONNECTION_STRING",

@@ -53,9 +53,13 @@ def test_stopping_make_hub_removes_its_runtime_folder_and_leaves_no_process(sign
     try:
         room_file = folder / "private" / hub_room.layout.ROOM_FILE
         deadline = time.monotonic() + 60
-        while not room_file.exists() and time.monotonic() < deadline:
+        # The file is written twice: when the settings are read (no runtime folder yet), then
+        # with the runtime folder just made. Wait for the second.
+        info: dict = {}
+        while not info.get("runtime") and time.monotonic() < deadline:
             time.sleep(0.2)
-        info = json.loads(room_file.read_text())
+            if room_file.exists():
+                info = json.loads(room_file.read_text())
         runtime = Path(info["runtime"])
         assert runtime.is_dir() and runtime.name.startswith("acs-room-")
         settings = hub_room.prepare(env)

@@ -15,7 +15,7 @@ import requests
 
 from benchmarks.probes.client import API, RawClient, read_head, tls_socket
 from benchmarks.probes.hostile import slowloris, time_to_413
-from helpers.emulator import sign_request
+from helpers.emulator import routes, sign_request
 
 from .conftest import health_ok
 
@@ -41,14 +41,16 @@ def test_oversized_body_gets_413_at_once_and_the_rest_is_thrown_away(rel_emu, ch
 
 @pytest.mark.parametrize("auth", ["signed", "unsigned"])
 def test_early_answers_come_before_any_body_byte(rel_emu, auth):
-    """A declared 1 GiB body (413), or a body from a request that is not authenticated (401):
-    the answer comes from the head alone, with not one body byte sent."""
+    """A declared 1 GiB body (413), or a body over routes.SMALL_BODY from a request that is not
+    authenticated (401): the answer comes from the head alone, with not one body byte sent. (A
+    smaller refused body is read, thrown away and then answered on a connection that stays
+    open: tests/emulator/test_early_answers.py.)"""
     target = f"/identities?{API}"
     url = f"https://127.0.0.1:{rel_emu.port}{target}"
     headers = sign_request("POST", url, b"", rel_emu.access_key) if auth == "signed" else {
         "Host": f"127.0.0.1:{rel_emu.port}"
     }  # fmt: skip
-    declared = 2**30 if auth == "signed" else 1000
+    declared = 2**30 if auth == "signed" else routes.SMALL_BODY + 1
     sock = tls_socket(rel_emu.port, rel_emu.ca_cert)
     try:
         head = f"POST {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())

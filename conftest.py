@@ -105,6 +105,7 @@ OVER_THE_QUICK_BUDGET = (
     "tests/unit/test_bulk_throttling.py::test_an_asyncio_gather_fan_out_is_carried_through",
     "tests/lessons/test_quickstart_script.py::test_the_quickstart_cell_saved_as_a_file_runs_with_python",
     "tests/lessons/test_copyable_calls.py::test_every_forms_shown_call_runs_when_pasted_into_its_lesson",
+    "tests/emulator/test_chat.py::test_every_refusal_reaches_a_client_with_retries_off_on_one_connection",
 )
 NEEDS_BY_TEST = {
     # Runs nbval in a child pytest on a broken copy of lesson 02.
@@ -112,6 +113,11 @@ NEEDS_BY_TEST = {
     # `make lab`: a real JupyterLab server.
     "tests/lessons/test_lab_calm.py::test_make_lab_starts_quietly_and_saves_no_widget_views": (
         "kernel",
+    ),
+    # npm install of the JS SDK on first use, then 150 rounds of Node against the service.
+    "tests/emulator/test_early_answers.py::test_js_sdk_sees_every_401_with_retries_off": (
+        "install",
+        "slow",
     ),
     **dict.fromkeys(OVER_THE_QUICK_BUDGET, ("slow",)),
     **dict.fromkeys(CHILD_PROCESS_TESTS, ("slow",)),

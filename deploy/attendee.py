@@ -37,8 +37,27 @@ class CellResult:
     count: int = 0  # the execution count the kernel gave it: the [n] a notebook shows
 
 
+class _OwnServer:
+    """Requests to someone's own Jupyter server (`server_url`, with `session`'s credentials)."""
+
+    name: str
+    server_url: str
+    session: requests.Session
+
+    def server(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.session.request(method, f"{self.server_url}{path}", timeout=60, **kwargs)
+
+    def notebook(self, path: str = NOTEBOOK_08) -> dict:
+        response = self.server("GET", f"api/contents/{path}")
+        if response.status_code != 200:
+            raise AttendeeError(
+                f"{self.name}: {path} not in their copy (HTTP {response.status_code})"
+            )
+        return response.json()
+
+
 @dataclass
-class ServerAccess:
+class ServerAccess(_OwnServer):
     """Someone's own Jupyter server at `server_url`, reached with `token`: the trainer's warm-seat
     command uses it (with the room's trainer token) on a seat's server directly."""
 
@@ -50,12 +69,9 @@ class ServerAccess:
     def __post_init__(self) -> None:
         self.session.headers["Authorization"] = f"token {self.token}"
 
-    def server(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.session.request(method, f"{self.server_url}{path}", timeout=60, **kwargs)
-
 
 @dataclass
-class Attendee:
+class Attendee(_OwnServer):
     """One person in the room: a name, the hub's URL, and after sign-in an API token."""
 
     hub_url: str
@@ -110,18 +126,6 @@ class Attendee:
                 raise AttendeeError(f"{self.name}: the server stopped while starting")
             time.sleep(0.5)
         raise AttendeeError(f"{self.name}: server not ready after {timeout:.0f} s")
-
-    def server(self, method: str, path: str, **kwargs) -> requests.Response:
-        """A request to this attendee's own Jupyter server, through the proxy."""
-        return self.session.request(method, f"{self.server_url}{path}", timeout=60, **kwargs)
-
-    def notebook(self, path: str = NOTEBOOK_08) -> dict:
-        response = self.server("GET", f"api/contents/{path}")
-        if response.status_code != 200:
-            raise AttendeeError(
-                f"{self.name}: {path} not in their copy (HTTP {response.status_code})"
-            )
-        return response.json()
 
     def run_notebook(self, path: str = NOTEBOOK_08, timeout: float = 120) -> list[CellResult]:
         """Open `path` from the attendee's copy in a new kernel and run every code cell."""

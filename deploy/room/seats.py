@@ -79,9 +79,7 @@ def warm_kernel(hub: Hub, name: str, lesson: str, deadline: float) -> bool:
     try:
         # As JupyterLab opens a notebook: read it (which also warms the server's notebook
         # validator, about 0.1 s of CPU on its first use), then its session.
-        read = seat.server("GET", f"api/contents/{lesson}")
-        if read.status_code != 200:
-            raise AttendeeError(f"{lesson} not in their copy (HTTP {read.status_code})")
+        seat.notebook(lesson)
         kernel = Kernel(seat, lesson).open()
         [done] = asyncio.run(kernel.run([PRELOAD_CODE], left, silent=True))
     except (AttendeeError, HTTPClientError, OSError, TimeoutError) as err:

@@ -24,6 +24,8 @@ pytestmark = pytest.mark.browser
 def test_make_app_serves_a_working_console_without_leaving_the_machine(voila_server, page):
     from playwright.sync_api import expect  # lazy: without Playwright the fixtures skip or fail
 
+    extensions = []
+    page.on("request", lambda r: extensions.append(r.url) if "/labextensions/" in r.url else None)
     # Voila runs the notebook while it streams the page; the first load takes a few seconds.
     page.goto(voila_server, timeout=120_000)
     expect(page.get_by_role("tab", name="Identity + token", exact=True)).to_be_visible(
@@ -45,6 +47,10 @@ def test_make_app_serves_a_working_console_without_leaving_the_machine(voila_ser
     click(page, "Revoke tokens")
     expect_error(page, "is not an ACS identity id")
 
+    # The lab's kernel-wait plugin is JupyterLab's: Voila never lists kernel specs, so with it
+    # the console stayed blank for its whole 60 s wait (share/jupyter/voila/config/voila.json).
+    assert [u for u in extensions if "widgets-manager" in u], extensions
+    assert not [u for u in extensions if "acs-lab-kernel-wait" in u], extensions
     problems = page.problems
     assert problems["failed"] == [], problems["failed"]
     assert problems["external"] == [], "requests left the machine"

@@ -152,6 +152,13 @@ def _start_rank(item: pytest.Item) -> int:
     return next((i for i, name in enumerate(START_FIRST) if name in names), len(START_FIRST))
 
 
+def pytest_configure(config):
+    if config.getoption("nbval", default=False):
+        from tests.kernels import use_for_nbval
+
+        use_for_nbval()
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         where = Path(str(item.path)).resolve().relative_to(ROOT).as_posix()

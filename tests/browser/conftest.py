@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -127,6 +128,8 @@ def jupyter_env(tmp_path_factory):
         path = home / name.lower()
         path.mkdir()
         env[name] = str(path)
+    # Kernels' ipc sockets live in the runtime dir, and a socket path holds at most 107 bytes.
+    env["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="rt-", dir="/tmp")
     env.pop("JUPYTER_PATH", None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -155,6 +158,7 @@ def lab_server(browser_available, jupyter_env, tmp_path_factory):
         "--LabApp.expose_app_in_browser=True",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--KernelManager.transport=ipc",  # as `make lab`; no TCP ports to lose (tests/kernels.py)
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")

@@ -17,6 +17,7 @@ import pytest
 from nbclient import NotebookClient
 
 from helpers.lessons import LESSONS as ALL_LESSONS
+from tests.kernels import LocalSocketKernelManager
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -32,7 +33,11 @@ def tags(cell) -> list[str]:
 
 def run(nb, where: Path) -> None:
     client = NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(where)}}
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(where)}},
+        kernel_manager_class=LocalSocketKernelManager,
     )
     client.execute()
 

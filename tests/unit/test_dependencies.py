@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -67,3 +69,12 @@ def test_the_sdk_is_pinned_exactly():
 def test_the_parallel_runner_make_test_uses_is_a_dev_dependency():
     assert "pytest-xdist" in pyproject_requirements()
     assert "-n auto" in (ROOT / "Makefile").read_text()
+
+
+def test_no_jupyter_process_pays_for_an_iri_parser_on_import():
+    """jsonschema 4.24+ imports rfc3987-syntax (its format-nongpl extra), which builds a parser
+    on import: 1.4 s of CPU per Jupyter server or hub start here. The pin keeps it out."""
+    code = "import sys, jsonschema; print(sorted(m for m in sys.modules if 'rfc3987' in m))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "rfc3987_syntax" not in done.stdout, done.stdout

@@ -119,7 +119,8 @@ test: $(DEV_STAMP)
 # Like `make lab`: a fresh token in the printed URL (the page can reveal tokens and drive the
 # service), and only loopback Host names (share/jupyter/voila/config/voila.json: a page on
 # another site that rebinds its DNS name to 127.0.0.1 gets 403). The same file keeps the lab's
-# kernel-wait plugin out: Voila never lists kernel specs, so the console stayed blank for 60 s.
+# kernel-wait plugin out (Voila never lists kernel specs, so the console stayed blank for 60 s)
+# and, as in `make lab`, gives the kernel local sockets (no "running over TCP" warning).
 app: $(STAMP)
 	cd notebooks && JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
 		$(BIN)/voila identity-console.ipynb --template=acs-lab --port=$(APP_PORT) \

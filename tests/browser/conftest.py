@@ -172,6 +172,15 @@ def lab_server(browser_available, jupyter_env, tmp_path_factory):
         _stop(proc)
 
 
+class VoilaUrl(str):
+    """The URL `make app` printed (with its token); `.log` is what it wrote to its terminal."""
+
+    def __new__(cls, url: str, log: Path):
+        made = super().__new__(cls, url)
+        made.log = log
+        return made
+
+
 @pytest.fixture(scope="package")
 def voila_server(browser_available, jupyter_env, tmp_path_factory):
     """`make app` on a free port (never reinstalling: the install stamp counts as up to date);
@@ -192,7 +201,7 @@ def voila_server(browser_available, jupyter_env, tmp_path_factory):
         )
     try:
         _wait_for_port(port, proc, log)
-        yield _printed_url(port, proc, log)
+        yield VoilaUrl(_printed_url(port, proc, log), log)
     finally:
         _stop(proc, group=True)
 

@@ -51,6 +51,9 @@ def test_make_app_serves_a_working_console_without_leaving_the_machine(voila_ser
     # the console stayed blank for its whole 60 s wait (share/jupyter/voila/config/voila.json).
     assert [u for u in extensions if "widgets-manager" in u], extensions
     assert not [u for u in extensions if "acs-lab-kernel-wait" in u], extensions
+    # Its kernel talks over local sockets, as `make lab`'s: no "running over TCP" warning.
+    terminal = voila_server.log.read_text()
+    assert "Kernel started" in terminal and "over TCP" not in terminal, terminal[-2000:]
     problems = page.problems
     assert problems["failed"] == [], problems["failed"]
     assert problems["external"] == [], "requests left the machine"

@@ -221,26 +221,15 @@ def _printed_url(port: int, proc: subprocess.Popen, log: Path, timeout: float = 
 
 
 @pytest.fixture(scope="package")
-def browser(browser_available, tmp_path_factory):
-    """One Chromium profile for the package, as a person's browser has: its HTTP and compiled
-    script caches keep JupyterLab's bundles between pages (about 3 s of CPU a page without them,
-    under 1 s with; the servers send those files with long cache lifetimes). Each test gets its
-    own page; every server has its own token and cookie."""
+def browser(browser_available):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        profile = tmp_path_factory.mktemp("chromium-profile")
-        context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
-        )
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            yield context
+            yield chromium
         finally:
-            context.close()
+            chromium.close()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -252,9 +241,10 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def page(browser, request):
-    """A new page per test; a screenshot lands in test-artifacts/ on failure."""
-    page = browser.new_page()
-    page.set_default_timeout(30_000)
+    """A fresh page (own context) per test; a screenshot lands in test-artifacts/ on failure."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
     page.problems = {"failed": [], "console": [], "external": []}
     page.on(
         "requestfailed",
@@ -282,4 +272,4 @@ def page(browser, request):
             (ARTIFACTS / f"{name}.json").write_text(json.dumps(page.problems, indent=2))
         except Exception as err:  # a screenshot must not hide the real failure
             print(f"screenshot failed: {err}")
-    page.close()
+    context.close()

@@ -226,7 +226,20 @@ def chromium():
 def sign_in_and_run_lesson_08(browser, settings, name: str, opened=lambda: None) -> None:
     """The hub's login form, then lesson 08 from the Run menu in their own JupyterLab, with no
     kernel chooser in front of it, cells numbered from [1] and no error in any output;
-    `opened()` runs once the lesson's kernel is idle, before anything ran in it."""
+    `opened()` runs once the lesson's kernel is idle, before anything ran in it. A failure
+    carries the end of the room's log (the attendee servers write there: a kernel that died or
+    restarted shows up in it)."""
+    try:
+        _sign_in_and_run_lesson_08(browser, settings, name, opened)
+    except (AssertionError, pytest.fail.Exception) as err:
+        log = settings.private / "hub.log"
+        tail = log.read_text(errors="replace").splitlines()[-80:] if log.exists() else []
+        raise AssertionError(
+            f"{err}\n--- the room's log, last lines ---\n" + "\n".join(tail)
+        ) from err
+
+
+def _sign_in_and_run_lesson_08(browser, settings, name: str, opened) -> None:
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.set_default_timeout(120_000)
     page.goto(f"{settings.url}hub/login")

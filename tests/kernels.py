@@ -4,7 +4,7 @@ Over TCP, jupyter_client picks free ports, writes them down and lets them go, an
 them a moment later; on a busy machine another process's outgoing connection can take one in
 between, and the kernel dies at start ("Kernel died before replying to kernel_info",
 jupyter_client#154). `make test` hit it on 2 cores. Local (ipc) sockets have no ports to lose.
-JupyterLab servers started by tests get the same with `--KernelManager.transport=ipc`."""
+JupyterLab servers started by tests get the same with IPC_KERNELS and a short_runtime_dir()."""
 
 from __future__ import annotations
 
@@ -16,9 +16,19 @@ import uuid
 from jupyter_client.manager import KernelManager
 from traitlets import CaselessStrEnum, default
 
-# A socket path holds at most 107 bytes: pytest's tmp_path is too long for it, /tmp/k-xxxx is not.
-SOCKETS = tempfile.mkdtemp(prefix="k-", dir="/tmp")
-atexit.register(shutil.rmtree, SOCKETS, ignore_errors=True)
+# A Jupyter server's option for the same (`make lab` and the room pass it too).
+IPC_KERNELS = "--KernelManager.transport=ipc"
+
+
+def short_runtime_dir(prefix: str = "rt-") -> str:
+    """A private folder for kernels' ipc sockets, removed when the test process ends. A socket
+    path holds at most 107 bytes: pytest's tmp_path is too long for it, /tmp/rt-xxxx is not."""
+    path = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+SOCKETS = short_runtime_dir("k-")
 
 
 class LocalSocketKernelManager(KernelManager):

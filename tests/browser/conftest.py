@@ -22,13 +22,14 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.kernels import IPC_KERNELS, short_runtime_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -124,12 +125,11 @@ def jupyter_env(tmp_path_factory):
     (sys.prefix paths are always searched). The test session's ACS_* variables pass through."""
     home = tmp_path_factory.mktemp("jupyter-home")
     env = dict(os.environ)
-    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         path = home / name.lower()
         path.mkdir()
         env[name] = str(path)
-    # Kernels' ipc sockets live in the runtime dir, and a socket path holds at most 107 bytes.
-    env["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="rt-", dir="/tmp")
+    env["JUPYTER_RUNTIME_DIR"] = short_runtime_dir()  # kernels' ipc sockets
     env.pop("JUPYTER_PATH", None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -158,7 +158,7 @@ def lab_server(browser_available, jupyter_env, tmp_path_factory):
         "--LabApp.expose_app_in_browser=True",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--KernelManager.transport=ipc",  # as `make lab`; no TCP ports to lose (tests/kernels.py)
+        IPC_KERNELS,
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")

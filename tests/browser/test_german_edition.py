@@ -16,6 +16,7 @@ from tests.browser.conftest import ARTIFACTS, NOTEBOOKS
 from tests.browser.test_notebooks_in_lab import (
     MASKED,
     panel_state,
+    paste_id,
     run_all_cells,
     shutdown_kernels,
     visible_html,
@@ -116,11 +117,7 @@ def test_german_lesson_03_runs_and_its_form_speaks_german(lab_server, page):
         labels = assert_no_english_labels(page)
         assert ("button", "Token ausstellen") in labels, labels
         # An invalid id: one German error line.
-        page.get_by_placeholder(PASTE_ID).locator("visible=true").fill(MALFORMED_ID)
-        # Clicked only once the kernel has the id (see test_notebooks_in_lab.paste_id).
-        expect(
-            visible_html(page).filter(has_text=f"Ausgewählt: {MALFORMED_ID}").first
-        ).to_be_visible()
+        paste_id(page, MALFORMED_ID, placeholder=PASTE_ID, selected="Ausgewählt:")
         button(page, "Token ausstellen").click()
         error = page.locator(".widget-html-content:visible > span").filter(has_text="⚠")
         expect(error).to_have_count(1)

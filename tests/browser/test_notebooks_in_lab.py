@@ -227,14 +227,16 @@ def expect_masked_then_revealed(page) -> str:
     return token
 
 
-def paste_id(page, identity_id: str) -> None:
+def paste_id(
+    page, identity_id: str, placeholder: str = PASTE_ID, selected: str = "Selected:"
+) -> None:
     """Paste an id and wait until the kernel has it (the form's 'Selected: <id>' line): ipywidgets
     holds back a text box's update while an earlier one is unanswered, so a click sent at once
     could reach the kernel first and act on the dropdown's identity instead."""
     from playwright.sync_api import expect
 
-    page.get_by_placeholder(PASTE_ID).locator("visible=true").fill(identity_id)
-    echo = visible_html(page).filter(has_text=f"Selected: {identity_id}")
+    page.get_by_placeholder(placeholder).locator("visible=true").fill(identity_id)
+    echo = visible_html(page).filter(has_text=f"{selected} {identity_id}")
     expect(echo.first).to_be_visible()
 
 

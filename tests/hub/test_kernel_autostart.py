@@ -18,7 +18,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from tests.browser.conftest import (
     _stop,
     _wait_for_http,
 )
+from tests.kernels import IPC_KERNELS, short_runtime_dir
 
 pytestmark = pytest.mark.browser
 
@@ -81,8 +81,7 @@ def open_lesson_on_a_slow_server(
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         (tmp_path / name.lower()).mkdir(exist_ok=True)
         env[name] = str(tmp_path / name.lower())
-    # Kernels over ipc, as in a room (tests/kernels.py); their socket paths need a short dir.
-    env["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="rt-", dir="/tmp")
+    env["JUPYTER_RUNTIME_DIR"] = short_runtime_dir()  # kernels over ipc, as in a room
     if not with_extension:
         # The lab's own environment has it installed (helpers.setup_lab): switch it off here,
         # the way `jupyter labextension disable` does, so the control shows JupyterLab alone.
@@ -111,7 +110,7 @@ def open_lesson_on_a_slow_server(
         "--LabApp.expose_app_in_browser=True",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--KernelManager.transport=ipc",
+        IPC_KERNELS,
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
@@ -147,7 +146,6 @@ def open_lesson_on_a_slow_server(
         return {"dialog": dialog, "idle_after": idle_after, "log": log.read_text()}
     finally:
         _stop(proc)
-        shutil.rmtree(env["JUPYTER_RUNTIME_DIR"], ignore_errors=True)
 
 
 def test_without_the_extension_a_slow_kernel_list_brings_the_select_kernel_dialog(tmp_path):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -14,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.kernels import short_runtime_dir
 from tests.unit.test_make_lab import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +35,9 @@ def make_lab(tmp_path: Path, extra_args: str = "") -> Iterator[MadeLab]:
     env = dict(os.environ)
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
         env[name] = str(tmp_path / name.lower())
-    # The kernels' ipc sockets live in the runtime dir, and a socket path has at most 107 bytes:
-    # pytest's tmp_path is too long for that, a learner's ~/.local/share/jupyter/runtime is not.
-    env["JUPYTER_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="rt-", dir="/tmp")
+    # The kernels' ipc sockets: pytest's tmp_path is too long for a socket path, a learner's
+    # ~/.local/share/jupyter/runtime is not.
+    env["JUPYTER_RUNTIME_DIR"] = short_runtime_dir()
     args = f"--no-browser --IdentityProvider.token={token} --ServerApp.ip=127.0.0.1 {extra_args}"
     proc = subprocess.Popen(
         ["make", "--no-print-directory", "lab", f"VENV={sys.prefix}", f"LAB_PORT={port}"]
@@ -57,5 +56,4 @@ def make_lab(tmp_path: Path, extra_args: str = "") -> Iterator[MadeLab]:
         yield lab
     finally:
         stop_group(proc)
-        shutil.rmtree(env["JUPYTER_RUNTIME_DIR"], ignore_errors=True)
         lab.output = proc.stdout.read().decode(errors="replace")

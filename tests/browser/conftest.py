@@ -239,9 +239,9 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture
-def page(browser, request):
-    """A fresh page (own context) per test; a screenshot lands in test-artifacts/ on failure."""
+def new_page(browser):
+    """A page in a context of its own, recording failed, error-logging and off-machine requests
+    in `page.problems`."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(30_000)
     page = context.new_page()
@@ -262,14 +262,30 @@ def page(browser, request):
             else page.problems["external"].append(r.url)
         ),
     )
+    return page
+
+
+def failed_in_call(node) -> bool:
+    report = getattr(node, "report_call", None)
+    return report is not None and report.failed
+
+
+def keep_failure_artifacts(page, node) -> None:
+    """A screenshot and the page's problems in test-artifacts/ for a failed test."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", node.name)
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        (ARTIFACTS / f"{name}.json").write_text(json.dumps(page.problems, indent=2))
+    except Exception as err:  # a screenshot must not hide the real failure
+        print(f"screenshot failed: {err}")
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh page (own context) per test; a screenshot lands in test-artifacts/ on failure."""
+    page = new_page(browser)
     yield page
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.name)
-        try:
-            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-            (ARTIFACTS / f"{name}.json").write_text(json.dumps(page.problems, indent=2))
-        except Exception as err:  # a screenshot must not hide the real failure
-            print(f"screenshot failed: {err}")
-    context.close()
+    if failed_in_call(request.node):
+        keep_failure_artifacts(page, request.node)
+    page.context.close()

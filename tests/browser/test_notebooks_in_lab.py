@@ -20,7 +20,13 @@ import pytest
 from azure.communication.identity import CommunicationIdentityClient
 
 from helpers import emulator
-from tests.browser.conftest import KERNEL_DISPLAY_NAME, NOTEBOOKS
+from tests.browser.conftest import (
+    KERNEL_DISPLAY_NAME,
+    NOTEBOOKS,
+    failed_in_call,
+    keep_failure_artifacts,
+    new_page,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -427,6 +433,74 @@ def new_identity(service_client):
     return lambda: service_client.create_user().properties["id"]
 
 
+# JupyterLab's start in a new page is most of a test's Chromium time (its bundles parsed and run
+# again: ~5 s of CPU on this machine), so the notebooks share one page: each test opens its
+# notebook there and closes it after. A test that fails leaves the page to be replaced, so one
+# failure can't carry into the next test.
+OPEN_NOTEBOOK_JS = """
+async (path) => {
+  const app = window.jupyterapp;
+  await app.restored;
+  await app.commands.execute('docmanager:open', {path: path, factory: 'Notebook'});
+}
+"""
+# Closed without the "save your changes?" dialog: the copies are the server's, Run All changed them.
+CLOSE_ALL_JS = """
+async () => {
+  const app = window.jupyterapp;
+  for (const widget of Array.from(app.shell.widgets('main'))) {
+    if (widget.context) widget.context.model.dirty = false;
+    widget.dispose();
+  }
+  return document.querySelectorAll('.jp-NotebookPanel').length;
+}
+"""
+
+
+class SharedLabPage:
+    def __init__(self, browser, base: str, token: str) -> None:
+        self.browser, self.page = browser, None
+        self.url = f"{base}/lab/workspaces/notebook-tests?reset&token={token}"
+
+    def get(self):
+        if self.page is None:
+            self.page = new_page(self.browser)
+            self.page.goto(self.url)
+            self.page.wait_for_function("() => window.jupyterapp !== undefined")
+        return self.page
+
+    def discard(self) -> None:
+        if self.page is not None:
+            self.page.context.close()
+            self.page = None
+
+
+@pytest.fixture(scope="module")
+def shared_lab_page(browser, lab_server):
+    shared = SharedLabPage(browser, *lab_server)
+    yield shared
+    shared.discard()
+
+
+@pytest.fixture
+def lab_page(shared_lab_page, lab_server, request):
+    """The module's JupyterLab page, with no notebook open; every notebook is closed and every
+    kernel shut down after the test."""
+    page = shared_lab_page.get()
+    page.problems = {name: [] for name in page.problems}
+    yield page
+    if failed_in_call(request.node):
+        keep_failure_artifacts(page, request.node)
+        shared_lab_page.discard()
+    else:
+        try:
+            assert page.evaluate(CLOSE_ALL_JS) == 0
+        except Exception:
+            shared_lab_page.discard()
+            raise
+    shutdown_kernels(*lab_server)
+
+
 # --------------------------------------------------------------------------- the tests
 
 
@@ -437,17 +511,14 @@ def test_every_notebook_has_a_browser_scenario():
 
 @pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.stem)
 def test_notebook_runs_in_jupyterlab_and_its_form_works(
-    path: Path, lab_server, page, new_identity, tmp_path
+    path: Path, lab_page, new_identity, tmp_path
 ):
-    base, token = lab_server
-    try:
-        page.goto(f"{base}/lab/workspaces/{path.stem}/tree/{path.name}?token={token}")
-        wait_until(page, lambda s: s["ready"], "the kernel to connect", timeout=120)
-        run_all_cells(page)
-        text = output_text(page)
-        for expected in EXPECTED_OUTPUT[path.stem]:
-            assert expected in text, f"{expected!r} not in the outputs:\n{text[:3000]}"
-        FORM_SCENARIOS[path.stem](page, new_identity, tmp_path)
-        assert not panel_state(page)["errors"]
-    finally:
-        shutdown_kernels(base, token)
+    page = lab_page
+    page.evaluate(OPEN_NOTEBOOK_JS, path.name)
+    wait_until(page, lambda s: s["ready"], "the kernel to connect", timeout=120)
+    run_all_cells(page)
+    text = output_text(page)
+    for expected in EXPECTED_OUTPUT[path.stem]:
+        assert expected in text, f"{expected!r} not in the outputs:\n{text[:3000]}"
+    FORM_SCENARIOS[path.stem](page, new_identity, tmp_path)
+    assert not panel_state(page)["errors"]

@@ -60,8 +60,8 @@ NEEDS_BY_MODULE = {
     "tests/unit/test_wheelhouse.py": ("install", "slow"),
     # `make lab`: a real JupyterLab server, its kernels.
     "tests/unit/test_make_lab.py": ("kernel",),
-    # nbclient runs lessons 02-07 and 10 with and without their solutions.
-    "tests/lessons/test_lesson_notebooks.py": ("kernel",),
+    # nbclient runs lessons 02-07, 10 and 12 with their solutions and forms' calls typed in.
+    "tests/lessons/test_completed_lessons.py": ("kernel",),
     # npm install of the JS SDK into the venv on first use, then Node against the service.
     "tests/emulator/test_js_entra.py": ("install",),
     "tests/emulator/test_js_quickstart.py": ("install",),
@@ -104,7 +104,6 @@ OVER_THE_QUICK_BUDGET = (
     "tests/unit/test_bulk_throttling.py::test_the_hand_out_finishes_and_says_the_sdk_waited_out_a_429",
     "tests/unit/test_bulk_throttling.py::test_an_asyncio_gather_fan_out_is_carried_through",
     "tests/lessons/test_quickstart_script.py::test_the_quickstart_cell_saved_as_a_file_runs_with_python",
-    "tests/lessons/test_copyable_calls.py::test_every_forms_shown_call_runs_when_pasted_into_its_lesson",
     "tests/emulator/test_chat.py::test_every_refusal_reaches_a_client_with_retries_off_on_one_connection",
 )
 NEEDS_BY_TEST = {

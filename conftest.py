@@ -54,6 +54,7 @@ NEEDS_BY_FIXTURE = {
     "lab_server": ("browser", "kernel"),
     "voila_server": ("browser", "kernel"),
     "page": ("browser",),
+    "lab_page": ("browser", "kernel"),
 }
 NEEDS_BY_MODULE = {
     # A fresh venv, `pip install`, a wheelhouse: a minute or more.

@@ -289,3 +289,90 @@ def page(browser, request):
     if failed_in_call(request.node):
         keep_failure_artifacts(page, request.node)
     page.context.close()
+
+
+def shutdown_kernels(base: str, token: str) -> None:
+    """Every session of the lab server deleted: its kernels stop."""
+    headers = {"Authorization": f"token {token}"}
+    request = urllib.request.Request(f"{base}/api/sessions", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        sessions = json.load(response)
+    for session in sessions:
+        delete = urllib.request.Request(
+            f"{base}/api/sessions/{session['id']}", headers=headers, method="DELETE"
+        )
+        urllib.request.urlopen(delete, timeout=10).close()
+
+
+# JupyterLab's start in a new page is most of a test's Chromium time (its bundles parsed and run
+# again: ~5 s of CPU on this machine), so the tests that use a notebook in the lab share one page
+# per test process: each opens its notebook there (`open_notebook`) and `lab_page` closes it
+# after. A test that fails leaves the page to be replaced, so one failure can't carry into the
+# next test. (Opening a notebook from its URL in a fresh page is what `make lab`'s tests do.)
+OPEN_NOTEBOOK_JS = """
+async (path) => {
+  const app = window.jupyterapp;
+  await app.restored;
+  await app.commands.execute('docmanager:open', {path: path, factory: 'Notebook'});
+}
+"""
+# Closed without the "save your changes?" dialog: the copies are the server's, Run All changed them.
+CLOSE_ALL_JS = """
+async () => {
+  const app = window.jupyterapp;
+  for (const widget of Array.from(app.shell.widgets('main'))) {
+    if (widget.context) widget.context.model.dirty = false;
+    widget.dispose();
+  }
+  return document.querySelectorAll('.jp-NotebookPanel').length;
+}
+"""
+
+
+class SharedLabPage:
+    def __init__(self, browser, base: str, token: str) -> None:
+        self.browser, self.page = browser, None
+        self.url = f"{base}/lab/workspaces/notebook-tests?reset&token={token}"
+
+    def get(self):
+        if self.page is None:
+            self.page = new_page(self.browser)
+            self.page.goto(self.url)
+            self.page.wait_for_function("() => window.jupyterapp !== undefined")
+        return self.page
+
+    def discard(self) -> None:
+        if self.page is not None:
+            self.page.context.close()
+            self.page = None
+
+
+@pytest.fixture(scope="package")
+def shared_lab_page(browser, lab_server):
+    shared = SharedLabPage(browser, *lab_server)
+    yield shared
+    shared.discard()
+
+
+@pytest.fixture
+def lab_page(shared_lab_page, lab_server, request):
+    """The shared JupyterLab page, with no notebook open; every notebook is closed and every
+    kernel shut down after the test."""
+    page = shared_lab_page.get()
+    page.problems = {name: [] for name in page.problems}
+    yield page
+    if failed_in_call(request.node):
+        keep_failure_artifacts(page, request.node)
+        shared_lab_page.discard()
+    else:
+        try:
+            assert page.evaluate(CLOSE_ALL_JS) == 0
+        except Exception:
+            shared_lab_page.discard()
+            raise
+    shutdown_kernels(*lab_server)
+
+
+def open_notebook(page, path: str) -> None:
+    """Open a notebook (its path in the lab's root, e.g. "de/03-....ipynb") in the shared page."""
+    page.evaluate(OPEN_NOTEBOOK_JS, path)

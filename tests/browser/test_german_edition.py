@@ -12,13 +12,12 @@ import re
 import pytest
 
 from helpers import i18n
-from tests.browser.conftest import ARTIFACTS, NOTEBOOKS
+from tests.browser.conftest import ARTIFACTS, NOTEBOOKS, open_notebook
 from tests.browser.test_notebooks_in_lab import (
     MASKED,
     panel_state,
     paste_id,
     run_all_cells,
-    shutdown_kernels,
     visible_html,
     wait_until,
 )
@@ -77,8 +76,8 @@ def assert_no_english_labels(page) -> list[tuple[str, str]]:
     return labels
 
 
-def open_german(page, base: str, token: str, name: str) -> None:
-    page.goto(f"{base}/lab/workspaces/de-{name[:2]}/tree/de/{name}?token={token}")
+def open_and_run(page, path: str) -> None:
+    open_notebook(page, path)
     wait_until(page, lambda s: s["ready"], "the kernel to connect", timeout=120)
     run_all_cells(page)
 
@@ -102,94 +101,75 @@ def test_the_english_label_list_is_not_empty():
     assert {"Issue token", "Reveal token", "Create identity"} <= english
 
 
-def test_german_lesson_03_runs_and_its_form_speaks_german(lab_server, page):
+def test_german_lesson_03_runs_and_its_form_speaks_german(lab_page):
     from playwright.sync_api import expect
 
-    base, token = lab_server
-    try:
-        open_german(page, base, token, "03-issue-an-access-token.ipynb")
-        text = "\n".join(
-            page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_text_contents()
-        )
-        assert "Der lokale ACS Identity-Dienst unter https://127.0.0.1:" in text
-        # The quickstart's own output lines stay as the docs print them.
-        assert "Issued an access token with 'voip' scope" in text
-        labels = assert_no_english_labels(page)
-        assert ("button", "Token ausstellen") in labels, labels
-        # An invalid id: one German error line.
-        paste_id(page, MALFORMED_ID, placeholder=PASTE_ID, selected="Ausgewählt:")
-        button(page, "Token ausstellen").click()
-        error = page.locator(".widget-html-content:visible > span").filter(has_text="⚠")
-        expect(error).to_have_count(1)
-        assert f"'{MALFORMED_ID}' ist keine ACS-Identitäts-ID" in error.inner_text()
-        # A new identity and a token: German success line, masked token, German reveal button.
-        page.get_by_placeholder(PASTE_ID).locator("visible=true").fill("")
-        button(page, "Neue Identität").click()
-        expect_line(page, "✓", "Neue Identität erstellt")
-        button(page, "Token ausstellen").click()
-        expect_line(page, "✓", "Token für voip ausgestellt")
-        codes = page.locator(".widget-html-content:visible code")
-        expect(codes.filter(has_text=MASKED).first).to_be_visible()
-        expect(visible_html(page).filter(has_text="Gültigkeitsdauer").first).to_be_visible()
+    page = lab_page
+    open_and_run(page, "de/03-issue-an-access-token.ipynb")
+    text = "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_text_contents())
+    assert "Der lokale ACS Identity-Dienst unter https://127.0.0.1:" in text
+    # The quickstart's own output lines stay as the docs print them.
+    assert "Issued an access token with 'voip' scope" in text
+    labels = assert_no_english_labels(page)
+    assert ("button", "Token ausstellen") in labels, labels
+    # An invalid id: one German error line.
+    paste_id(page, MALFORMED_ID, placeholder=PASTE_ID, selected="Ausgewählt:")
+    button(page, "Token ausstellen").click()
+    error = page.locator(".widget-html-content:visible > span").filter(has_text="⚠")
+    expect(error).to_have_count(1)
+    assert f"'{MALFORMED_ID}' ist keine ACS-Identitäts-ID" in error.inner_text()
+    # A new identity and a token: German success line, masked token, German reveal button.
+    page.get_by_placeholder(PASTE_ID).locator("visible=true").fill("")
+    button(page, "Neue Identität").click()
+    expect_line(page, "✓", "Neue Identität erstellt")
+    button(page, "Token ausstellen").click()
+    expect_line(page, "✓", "Token für voip ausgestellt")
+    codes = page.locator(".widget-html-content:visible code")
+    expect(codes.filter(has_text=MASKED).first).to_be_visible()
+    expect(visible_html(page).filter(has_text="Gültigkeitsdauer").first).to_be_visible()
+    assert_no_english_labels(page)
+    # The lesson's quiz: German question, German "Prüfen", a German explanation.
+    quiz = page.locator(".jp-OutputArea-output:visible").filter(
+        has_text="mit einem Token an, das nur den Bereich voip hat"
+    )
+    answer = "Der Chatdienst lehnt das Token ab (401): Nur ein Chatbereich erlaubt Chat."
+    quiz.get_by_role("radio", name=answer, exact=True).first.check()
+    button(quiz, "Prüfen").first.click()
+    expect(
+        quiz.get_by_text("✓ Richtig: Die Bereiche entscheiden, was ein Token kann").first
+    ).to_be_visible()
+    expect(quiz.get_by_role("link", name="(Quelle)").first).to_have_attribute(
+        "href", re.compile(r"^https://learn\.microsoft\.com/de-de/")
+    )
+    assert_no_english_labels(page)
+    # For a person to look at (test-artifacts/ is git-ignored).
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    form = page.locator(".jp-OutputArea-output:visible").filter(has=button(page, "Token zeigen"))
+    form.first.screenshot(path=str(ARTIFACTS / "german-03-issue-token-form.png"))
+    assert not panel_state(page)["errors"]
+
+
+def test_german_identity_console_has_german_tabs_and_buttons(lab_page):
+    page = lab_page
+    open_and_run(page, "de/identity-console.ipynb")
+    for tab in ("Identität erstellen", "Identität + Token", "Identität löschen"):
+        page.get_by_role("tab", name=tab, exact=True).click()
         assert_no_english_labels(page)
-        # The lesson's quiz: German question, German "Prüfen", a German explanation.
-        quiz = page.locator(".jp-OutputArea-output:visible").filter(
-            has_text="mit einem Token an, das nur den Bereich voip hat"
-        )
-        answer = "Der Chatdienst lehnt das Token ab (401): Nur ein Chatbereich erlaubt Chat."
-        quiz.get_by_role("radio", name=answer, exact=True).first.check()
-        button(quiz, "Prüfen").first.click()
-        expect(
-            quiz.get_by_text("✓ Richtig: Die Bereiche entscheiden, was ein Token kann").first
-        ).to_be_visible()
-        expect(quiz.get_by_role("link", name="(Quelle)").first).to_have_attribute(
-            "href", re.compile(r"^https://learn\.microsoft\.com/de-de/")
-        )
-        assert_no_english_labels(page)
-        # For a person to look at (test-artifacts/ is git-ignored).
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        form = page.locator(".jp-OutputArea-output:visible").filter(
-            has=button(page, "Token zeigen")
-        )
-        form.first.screenshot(path=str(ARTIFACTS / "german-03-issue-token-form.png"))
-        assert not panel_state(page)["errors"]
-    finally:
-        shutdown_kernels(base, token)
+    page.get_by_role("tab", name="Identität + Token", exact=True).click()
+    button(page, "Identität und Token erstellen").click()
+    expect_line(page, "✓", "Identität und Token für voip in einer Anforderung erstellt")
+    button(page, "Token zeigen").click()
+    assert_no_english_labels(page)
+    assert not panel_state(page)["errors"]
+    page.locator(".jp-OutputArea-output:visible").last.screenshot(
+        path=str(ARTIFACTS / "german-identity-console.png")
+    )
 
 
-def test_german_identity_console_has_german_tabs_and_buttons(lab_server, page):
-    base, token = lab_server
-    try:
-        open_german(page, base, token, "identity-console.ipynb")
-        for tab in ("Identität erstellen", "Identität + Token", "Identität löschen"):
-            page.get_by_role("tab", name=tab, exact=True).click()
-            assert_no_english_labels(page)
-        page.get_by_role("tab", name="Identität + Token", exact=True).click()
-        button(page, "Identität und Token erstellen").click()
-        expect_line(page, "✓", "Identität und Token für voip in einer Anforderung erstellt")
-        button(page, "Token zeigen").click()
-        assert_no_english_labels(page)
-        assert not panel_state(page)["errors"]
-        page.locator(".jp-OutputArea-output:visible").last.screenshot(
-            path=str(ARTIFACTS / "german-identity-console.png")
-        )
-    finally:
-        shutdown_kernels(base, token)
-
-
-def test_the_same_notebook_outside_de_is_english(lab_server, page):
+def test_the_same_notebook_outside_de_is_english(lab_page):
     """No setting: only the folder differs between the two runs."""
-    base, token = lab_server
-    try:
-        page.goto(
-            f"{base}/lab/workspaces/en-00/tree/00-set-up-your-environment.ipynb?token={token}"
-        )
-        wait_until(page, lambda s: s["ready"], "the kernel to connect", timeout=120)
-        run_all_cells(page)
-        text = "\n".join(
-            page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_text_contents()
-        )
-        assert "Using the local ACS Identity service" in text
-        assert "Der lokale ACS Identity-Dienst" not in text
-    finally:
-        shutdown_kernels(base, token)
+    page = lab_page
+    open_and_run(page, "00-set-up-your-environment.ipynb")
+    text = "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_text_contents())
+    assert "Using the local ACS Identity service" in text
+    assert "Der lokale ACS Identity-Dienst" not in text

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import open_notebook
+
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "trainer-guide.md"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -34,9 +36,9 @@ def test_the_trainer_guide_gives_these_menu_paths(path):
     assert f"**{path}**" in GUIDE.read_text()
 
 
-def test_presentation_mode_and_simple_interface_are_under_view_appearance(lab_server, page):
-    base, token = lab_server
-    page.goto(f"{base}/lab/workspaces/menu-paths/tree/08-run-the-code.ipynb?token={token}")
+def test_presentation_mode_and_simple_interface_are_under_view_appearance(lab_page):
+    page = lab_page
+    open_notebook(page, "08-run-the-code.ipynb")
     page.wait_for_selector(".jp-Notebook")
     shell = page.locator("#main")  # JupyterLab's shell marks its modes on itself
     assert "jp-mod-presentationMode" not in (shell.get_attribute("class") or "")
@@ -54,7 +56,7 @@ def test_presentation_mode_and_simple_interface_are_under_view_appearance(lab_se
     page.wait_for_function(
         "document.querySelector('#main').dataset.shellMode === 'single-document'"
     )
-    # Back as it was, so the workspace other tests may load is unchanged.
+    # Back as it was: the next test uses the same page.
     open_view_appearance(page)
     click_menu_item(page, "Simple Interface")
     open_view_appearance(page)

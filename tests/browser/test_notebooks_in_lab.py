@@ -8,11 +8,9 @@ invalid input's one-line error.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,9 +21,7 @@ from helpers import emulator
 from tests.browser.conftest import (
     KERNEL_DISPLAY_NAME,
     NOTEBOOKS,
-    failed_in_call,
-    keep_failure_artifacts,
-    new_page,
+    open_notebook,
 )
 
 pytestmark = pytest.mark.browser
@@ -168,18 +164,6 @@ def run_all_cells(page) -> None:
 
 def output_text(page) -> str:
     return "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_text_contents())
-
-
-def shutdown_kernels(base: str, token: str) -> None:
-    headers = {"Authorization": f"token {token}"}
-    request = urllib.request.Request(f"{base}/api/sessions", headers=headers)
-    with urllib.request.urlopen(request, timeout=10) as response:
-        sessions = json.load(response)
-    for session in sessions:
-        delete = urllib.request.Request(
-            f"{base}/api/sessions/{session['id']}", headers=headers, method="DELETE"
-        )
-        urllib.request.urlopen(delete, timeout=10).close()
 
 
 # --------------------------------------------------------------------------- form helpers
@@ -433,74 +417,6 @@ def new_identity(service_client):
     return lambda: service_client.create_user().properties["id"]
 
 
-# JupyterLab's start in a new page is most of a test's Chromium time (its bundles parsed and run
-# again: ~5 s of CPU on this machine), so the notebooks share one page: each test opens its
-# notebook there and closes it after. A test that fails leaves the page to be replaced, so one
-# failure can't carry into the next test.
-OPEN_NOTEBOOK_JS = """
-async (path) => {
-  const app = window.jupyterapp;
-  await app.restored;
-  await app.commands.execute('docmanager:open', {path: path, factory: 'Notebook'});
-}
-"""
-# Closed without the "save your changes?" dialog: the copies are the server's, Run All changed them.
-CLOSE_ALL_JS = """
-async () => {
-  const app = window.jupyterapp;
-  for (const widget of Array.from(app.shell.widgets('main'))) {
-    if (widget.context) widget.context.model.dirty = false;
-    widget.dispose();
-  }
-  return document.querySelectorAll('.jp-NotebookPanel').length;
-}
-"""
-
-
-class SharedLabPage:
-    def __init__(self, browser, base: str, token: str) -> None:
-        self.browser, self.page = browser, None
-        self.url = f"{base}/lab/workspaces/notebook-tests?reset&token={token}"
-
-    def get(self):
-        if self.page is None:
-            self.page = new_page(self.browser)
-            self.page.goto(self.url)
-            self.page.wait_for_function("() => window.jupyterapp !== undefined")
-        return self.page
-
-    def discard(self) -> None:
-        if self.page is not None:
-            self.page.context.close()
-            self.page = None
-
-
-@pytest.fixture(scope="module")
-def shared_lab_page(browser, lab_server):
-    shared = SharedLabPage(browser, *lab_server)
-    yield shared
-    shared.discard()
-
-
-@pytest.fixture
-def lab_page(shared_lab_page, lab_server, request):
-    """The module's JupyterLab page, with no notebook open; every notebook is closed and every
-    kernel shut down after the test."""
-    page = shared_lab_page.get()
-    page.problems = {name: [] for name in page.problems}
-    yield page
-    if failed_in_call(request.node):
-        keep_failure_artifacts(page, request.node)
-        shared_lab_page.discard()
-    else:
-        try:
-            assert page.evaluate(CLOSE_ALL_JS) == 0
-        except Exception:
-            shared_lab_page.discard()
-            raise
-    shutdown_kernels(*lab_server)
-
-
 # --------------------------------------------------------------------------- the tests
 
 
@@ -514,7 +430,7 @@ def test_notebook_runs_in_jupyterlab_and_its_form_works(
     path: Path, lab_page, new_identity, tmp_path
 ):
     page = lab_page
-    page.evaluate(OPEN_NOTEBOOK_JS, path.name)
+    open_notebook(page, path.name)
     wait_until(page, lambda s: s["ready"], "the kernel to connect", timeout=120)
     run_all_cells(page)
     text = output_text(page)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import CLOSE_ALL_JS, open_notebook
 from tests.browser.test_notebooks_in_lab import run_all_cells, wait_until
 from tests.lessons.lab_process import make_lab
 
@@ -36,7 +37,20 @@ def made_lab(browser_available, tmp_path):
 
 
 def open_lesson(page, base: str, token: str) -> None:
+    """From the URL `make lab` opens, in a fresh page."""
     page.goto(f"{base}/lab/tree/{LESSON}?reset&token={token}")
+    expect_unchanged_and_no_dialog(page)
+
+
+def reopen_lesson(page) -> None:
+    """Closed and opened again from the saved file, in the same page (a second JupyterLab start
+    in the page would only cost time: the notebook is read and rendered anew either way)."""
+    assert page.evaluate(CLOSE_ALL_JS) == 0
+    open_notebook(page, LESSON)
+    expect_unchanged_and_no_dialog(page)
+
+
+def expect_unchanged_and_no_dialog(page) -> None:
     wait_until(page, lambda s: s["ready"], "the kernel to connect", timeout=120)
     page.wait_for_timeout(1500)  # time for Lab to write kernel metadata (what used to dirty it)
     assert page.locator(".jp-Dialog").count() == 0, "a dialog (kernel chooser?) opened"
@@ -71,7 +85,7 @@ def test_a_working_copy_opens_unchanged_saves_no_widget_views_and_speaks_german(
         for o in outputs_saved
     ), "no hint where the forms were"
 
-    open_lesson(page, base, token)  # reopen: still unchanged, the hint instead of an error
+    reopen_lesson(page)  # still unchanged, the hint instead of an error
     text = "\n".join(page.locator(".jp-OutputArea-output").all_text_contents())
     assert "model not found" not in text
     assert "Dieses Formular wird nicht mit dem Notebook gespeichert" in text

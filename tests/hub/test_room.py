@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -233,10 +234,22 @@ def sign_in_and_run_lesson_08(browser, settings, name: str, opened=lambda: None)
         _sign_in_and_run_lesson_08(browser, settings, name, opened)
     except (AssertionError, pytest.fail.Exception) as err:
         log = settings.private / "hub.log"
-        tail = log.read_text(errors="replace").splitlines()[-80:] if log.exists() else []
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        # A run that stops after its first cell (seen once under load) leaves its cause far above
+        # the tail: a kernel restarted, culled or disconnected, or a proxy error.
+        kernel_events = [line for line in lines if KERNEL_EVENTS.search(line)][-40:]
         raise AssertionError(
-            f"{err}\n--- the room's log, last lines ---\n" + "\n".join(tail)
+            f"{err}\n--- the room's log, kernel and connection events ---\n"
+            + "\n".join(kernel_events)
+            + "\n--- the room's log, last lines ---\n"
+            + "\n".join(lines[-60:])
         ) from err
+
+
+KERNEL_EVENTS = re.compile(
+    r"Restart|restarting|[Cc]ull|Kernel (started|shutdown)|[Dd]isconnect|WebSocket|websocket"
+    r"|ECONNRESET|[Ee]rror|Traceback|dead"
+)
 
 
 def _sign_in_and_run_lesson_08(browser, settings, name: str, opened) -> None:

@@ -69,3 +69,32 @@ def test_a_new_file_is_classified_by_its_folder_and_its_fixtures():
     assert "service" in needs("tests/unit/test_new.py", "tmp_path", "client")
     assert needs("tests/unit/test_new.py", "tmp_path") == set()
     assert "kernel" in needs("notebooks/de/99-new.ipynb")
+
+
+def fake_item(path: str, *marks: str):
+    markers = [SimpleNamespace(name=mark) for mark in marks]
+    return SimpleNamespace(path=Path(path), iter_markers=lambda: iter(markers), name=path)
+
+
+def test_the_schedule_pairs_each_heavy_file_with_a_slow_one_and_keeps_files_whole():
+    items = [
+        fake_item("quick_a.py"),
+        fake_item("slow_a.py", "slow"),
+        fake_item("kernel_a.py", "kernel"),
+        fake_item("quick_a.py"),
+        fake_item("slow_b.py", "service", "slow"),
+        fake_item("browser_a.py", "browser", "kernel"),
+        fake_item("kernel_a.py", "kernel"),
+        fake_item("hub_a.py", "hub", "slow"),
+        fake_item("slow_c.py", "slow"),
+    ]
+    order = [item.path.name for item in conftest._schedule(items)]
+    # hub before browser before kernel, each followed by a slow file; what is left of the slow
+    # files next, the quick ones last; a file's tests stay together and in their order.
+    assert order == [
+        "hub_a.py", "slow_a.py",
+        "browser_a.py", "slow_b.py",
+        "kernel_a.py", "kernel_a.py", "slow_c.py",
+        "quick_a.py", "quick_a.py",
+    ]  # fmt: skip
+    assert sorted(map(id, conftest._schedule(items))) == sorted(map(id, items))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from itertools import zip_longest
 from pathlib import Path
 
 import pytest
@@ -166,10 +167,8 @@ def _schedule(items: list[pytest.Item]) -> list[pytest.Item]:
     heavy = sorted((p for p in files if rank[p] < SLOW), key=rank.__getitem__)
     slow = [p for p in files if rank[p] == SLOW]
     quick = [p for p in files if rank[p] > SLOW]
-    paired = [p for pair in zip(heavy, slow, strict=False) for p in pair]
-    n = min(len(heavy), len(slow))
-    order = paired + heavy[n:] + slow[n:] + quick
-    return [item for path in order for item in files[path]]
+    paired = [p for pair in zip_longest(heavy, slow) for p in pair if p is not None]
+    return [item for path in paired + quick for item in files[path]]
 
 
 def pytest_configure(config):

@@ -247,8 +247,8 @@ def sign_in_and_run_lesson_08(browser, settings, name: str, opened=lambda: None)
 
 
 KERNEL_EVENTS = re.compile(
-    r"Restart|restarting|[Cc]ull|Kernel (started|shutdown)|[Dd]isconnect|WebSocket|websocket"
-    r"|ECONNRESET|[Ee]rror|Traceback|dead"
+    r"restart|cull|kernel (started|shutdown)|disconnect|websocket|econnreset|error|traceback|dead",
+    re.IGNORECASE,
 )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from itertools import zip_longest
 from pathlib import Path
 
 import pytest
@@ -144,9 +143,26 @@ def _needs(item: pytest.Item, where: str) -> set[str]:
 
 
 # Under xdist the heavy and slow runs start first, so that none of them is the last thing running
-# (`make test` passes --no-loadscope-reorder: xdist hands out files in this order).
+# (`make test` passes --no-loadscope-reorder: xdist takes files in the order the workers list them).
 START_FIRST = ("install", "hub", "browser", "kernel", "slow")
-SLOW = START_FIRST.index("slow")
+
+# Files that mostly wait: for a throttling window to slide, npm to fetch the JavaScript SDKs,
+# stalled connections to time out, a test server's late kernel list. Measured alone, each kept
+# the machine's processor busy for under 40 % of its time (kernel_autostart: about 66 %, with
+# 6 s of waits by design). Under xdist one worker at a time runs them, next to files that work
+# (tests/scheduling.py).
+MOSTLY_WAITING = frozenset(
+    {
+        "tests/emulator/test_throttling.py",
+        "tests/unit/test_bulk_throttling.py",
+        "tests/reliability/test_memory.py",
+        "tests/hub/test_kernel_autostart.py",
+        "tests/emulator/test_early_answers.py",
+        "tests/emulator/test_js_entra.py",
+        "tests/emulator/test_js_quickstart.py",
+        "tests/emulator/test_js_chat.py",
+    }
+)
 
 
 def _start_rank(item: pytest.Item) -> int:
@@ -155,20 +171,23 @@ def _start_rank(item: pytest.Item) -> int:
 
 
 def _schedule(items: list[pytest.Item]) -> list[pytest.Item]:
-    """Files in the order xdist should start them: the heavy ones (install, hub, browser, kernel)
-    first, each followed by one of the slow ones, then the quick ones. Most slow tests wait (a
-    throttling window, stalled connections, child processes starting): two of them side by side
-    left the 2-core machine at ~60 % busy for a minute; next to a heavy file the wait costs
-    little. Measured from a fresh clone: `make test` 370 s before, 345 and 348 s after."""
+    """Files in the order xdist should start them: install, hub, browser, kernel, slow, then the
+    quick ones; each file's tests together and in their order."""
     files: dict[Path, list[pytest.Item]] = {}
     for item in items:
         files.setdefault(item.path, []).append(item)
     rank = {path: min(map(_start_rank, found)) for path, found in files.items()}
-    heavy = sorted((p for p in files if rank[p] < SLOW), key=rank.__getitem__)
-    slow = [p for p in files if rank[p] == SLOW]
-    quick = [p for p in files if rank[p] > SLOW]
-    paired = [p for pair in zip_longest(heavy, slow) for p in pair if p is not None]
-    return [item for path in paired + quick for item in files[path]]
+    return [item for path in sorted(files, key=rank.__getitem__) for item in files[path]]
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` with the waiting files run one at a time (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.scheduling import WaitingFilesAlongside
+
+    return WaitingFilesAlongside(config, log, waits=MOSTLY_WAITING.__contains__)
 
 
 def pytest_configure(config):

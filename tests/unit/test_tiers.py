@@ -64,8 +64,16 @@ def test_make_test_runs_one_worker_more_than_there_are_cores_and_make_check_one_
         stamps = [
             f"-o.venv/{stamp}" for stamp in (".installed", ".installed-dev", ".installed-hub")
         ]
+        # Not the settings of a `make` this test may run under (`make test TEST_WORKERS=2`).
+        outer = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "TEST_WORKERS", "TEST_XDIST", "XDIST")
+        env = {k: v for k, v in os.environ.items() if k not in outer}
         dry = subprocess.run(
-            ["make", "-n", *stamps, target], cwd=ROOT, capture_output=True, text=True, check=True
+            ["make", "-n", *stamps, target],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         (command,) = [line for line in dry.stdout.splitlines() if " -m pytest " in line]
         return command

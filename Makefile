@@ -103,7 +103,8 @@ lab-reset: $(STAMP)
 # kernel), the longest runs first, and names the slowest tests at the end.
 # `make test` runs one worker more than there are cores: the files that mostly wait (throttling
 # windows, npm, stalled connections) go to one worker at a time (tests/scheduling.py) while the
-# others keep every core busy. 2 cores: 244 s -> 209 s of pytest (docs/benchmarks.md).
+# others keep every core busy. A fresh clone on 2 cores, back to back: 272-276 s -> 248-254 s
+# (docs/benchmarks.md).
 QUICK := not (kernel or browser or hub or install or slow)
 XDIST ?= -n auto --dist loadfile --no-loadscope-reorder
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')

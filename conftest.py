@@ -147,10 +147,11 @@ def _needs(item: pytest.Item, where: str) -> set[str]:
 START_FIRST = ("install", "hub", "browser", "kernel", "slow")
 
 # Files that mostly wait: for a throttling window to slide, npm to fetch the JavaScript SDKs,
-# stalled connections to time out, a test server's late kernel list. Measured alone, each kept
-# the machine's processor busy for under 40 % of its time (kernel_autostart: about 66 %, with
-# 6 s of waits by design). Under xdist one worker at a time runs them, next to files that work
-# (tests/scheduling.py).
+# stalled connections to time out, a test server's late kernel list. Measured alone, the first
+# ones used 0.26-0.40 CPU-seconds per second of their run, kernel_autostart about 0.66 (with 6 s
+# of waits by design); the JavaScript checks wait on the npm registry in a fresh clone (js_entra:
+# 13 s there, 3 s with its packages installed). Under xdist one worker at a time runs them,
+# next to files that work (tests/scheduling.py).
 MOSTLY_WAITING = frozenset(
     {
         "tests/emulator/test_throttling.py",

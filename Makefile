@@ -106,9 +106,10 @@ lab-reset: $(STAMP)
 # others keep every core busy. A fresh clone on 2 cores, back to back: 272-276 s -> 248-254 s
 # (docs/benchmarks.md).
 QUICK := not (kernel or browser or hub or install or slow)
-XDIST ?= -n auto --dist loadfile --no-loadscope-reorder
+DIST := --dist loadfile --no-loadscope-reorder
+XDIST ?= -n auto $(DIST)
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
-TEST_XDIST ?= -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+TEST_XDIST ?= -n $(TEST_WORKERS) $(DIST)
 
 check: $(DEV_STAMP)
 	$(BIN)/ruff check .

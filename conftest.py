@@ -174,11 +174,11 @@ def _start_rank(item: pytest.Item) -> int:
 def _schedule(items: list[pytest.Item]) -> list[pytest.Item]:
     """Files in the order xdist should start them: install, hub, browser, kernel, slow, then the
     quick ones; each file's tests together and in their order."""
-    files: dict[Path, list[pytest.Item]] = {}
+    rank: dict[Path, int] = {}
     for item in items:
-        files.setdefault(item.path, []).append(item)
-    rank = {path: min(map(_start_rank, found)) for path, found in files.items()}
-    return [item for path in sorted(files, key=rank.__getitem__) for item in files[path]]
+        rank[item.path] = min(rank.get(item.path, len(START_FIRST)), _start_rank(item))
+    # A file's tests are next to each other in the collection: a stable sort keeps them so.
+    return sorted(items, key=lambda item: rank[item.path])
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)

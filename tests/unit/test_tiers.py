@@ -160,13 +160,16 @@ def test_one_worker_at_a_time_runs_the_waiting_files_while_the_other_runs_the_re
         scheduler.add_node_collection(worker, collection)
     scheduler.schedule()
 
+    def file_of(index: int) -> str:
+        return collection[index].split("::")[0]
+
     def files(worker: FakeWorker) -> list[str]:
-        return list(dict.fromkeys(collection[i].split("::")[0] for i in worker.sent))
+        return list(dict.fromkeys(map(file_of, worker.sent)))
 
     def finish(worker: FakeWorker, count: int) -> None:
-        done = [i for i in worker.sent if not scheduler.assigned_work[worker]
-                [collection[i].split("::")[0]][collection[i]]][:count]  # fmt: skip
-        for index in done:
+        work = scheduler.assigned_work[worker]
+        pending = [i for i in worker.sent if not work[file_of(i)][collection[i]]]
+        for index in pending[:count]:
             scheduler.mark_test_complete(worker, index)
 
     # No one waits yet: the first worker takes the first waiting file, the second the first
